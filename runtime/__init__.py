@@ -1,0 +1,25 @@
+"""The lab's runtime: a lease-based SQLite job queue, an external effect ledger,
+a worker loop with named checkpoints, and clocks. See docs/02_state_model.md."""
+
+from .clock import Clock, ManualClock, SharedClock, SkewedClock, SystemClock
+from .effects import APPLIED, DUPLICATE, STALE, Effect, Ledger, read_ledger
+from .errors import (BadInput, ClockError, CorruptDatabase, EffectRefused, HarnessError,
+                     IllegalTransition, InvalidArgument, InvalidPayload, LabError, ScheduleError,
+                     SchemaMismatch, StoreError, UnknownJob, UnknownJobKind, UnreachableCheckpoint,
+                     WrongProcess)
+from .policy import NAIVE, JobContext, Policy
+from .queue import Event, Job, Lease, Queue, append_history
+from .schema import SCHEMA_VERSION
+from .states import TERMINAL, JobState, decide
+from .store import Store
+from .worker import CHECKPOINTS, END_OF_JOB, Worker, no_checkpoint
+
+__all__ = [
+    "APPLIED", "BadInput", "CHECKPOINTS", "Clock", "ClockError", "CorruptDatabase", "DUPLICATE",
+    "END_OF_JOB", "Effect", "EffectRefused", "Event", "HarnessError", "IllegalTransition",
+    "InvalidArgument", "InvalidPayload", "Job", "JobContext", "JobState", "LabError", "Lease",
+    "Ledger", "ManualClock", "NAIVE", "Policy", "Queue", "SCHEMA_VERSION", "STALE", "ScheduleError",
+    "SchemaMismatch", "SharedClock", "SkewedClock", "Store", "StoreError", "SystemClock", "TERMINAL",
+    "UnknownJob", "UnknownJobKind", "UnreachableCheckpoint", "Worker", "WrongProcess",
+    "append_history", "decide", "no_checkpoint", "read_ledger",
+]

@@ -1,0 +1,310 @@
+"""A small, correct, lease-based job queue over the SQLite store.
+
+Contract
+- ``enqueue`` inserts a ``queued`` job; with a ``dedup_key`` a second enqueue of
+  the same key returns the first job's id and changes nothing.
+- ``lease`` claims, in one ``UPDATE … RETURNING`` statement inside a ``BEGIN
+  IMMEDIATE`` transaction, the job that has been visible longest: a queued job,
+  or a leased job whose lease has expired by the injected clock. It
+  increments ``attempts`` and the job's fencing ``token``. A lease is valid
+  while ``now < expires_at``.
+- ``extend``, ``commit``, ``fail``, ``bury`` move a leased job; the state
+  table in ``runtime.states`` decides legality and raises
+  ``IllegalTransition`` otherwise.
+- Every transition appends exactly one ``history`` row in the same
+  transaction as the change (docs/01_invariants.md reads it).
+
+This is the *naive* runtime, on purpose: ``commit`` and ``extend`` act on the
+job by id and do not check who holds the lease or with which token. A worker
+whose lease expired can still commit a job another worker now holds. That is
+FM_001's enabling condition; ``policies/commit.py`` adds the check.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .clock import Clock
+from .errors import InvalidArgument, InvalidPayload, UnknownJob, UnknownJobKind
+from .states import JobState, decide
+from .store import Store
+
+# --- SQL -------------------------------------------------------------------
+
+SQL_INSERT_JOB = """
+INSERT INTO jobs (kind, payload, state, visible_at, dedup_key, created_at, updated_at)
+VALUES (:kind, :payload, 'queued', :now, :dedup_key, :now, :now)
+ON CONFLICT (dedup_key) DO NOTHING
+RETURNING id
+"""
+
+SQL_JOB_BY_DEDUP_KEY = "SELECT id FROM jobs WHERE dedup_key = ?"
+
+# One statement: find the longest-visible claimable job and take it. The
+# CASE keeps who held the lease before, when this lease reclaims an expired one.
+SQL_CLAIM = """
+UPDATE jobs SET
+    reclaimed_from   = CASE WHEN state = 'leased' THEN lease_owner END,
+    state            = 'leased',
+    lease_owner      = :worker,
+    lease_expires_at = :expires_at,
+    visible_at       = :expires_at,
+    attempts         = attempts + 1,
+    token            = token + 1,
+    updated_at       = :now
+WHERE id = (
+    SELECT id FROM jobs
+    WHERE visible_at IS NOT NULL AND visible_at <= :now
+    ORDER BY visible_at, id
+    LIMIT 1
+)
+RETURNING id, kind, payload, token, attempts, reclaimed_from
+"""
+
+SQL_GET_JOB = "SELECT * FROM jobs WHERE id = ?"
+
+SQL_EXTEND = """
+UPDATE jobs SET lease_owner = :worker, lease_expires_at = :expires_at, visible_at = :expires_at,
+                updated_at = :now
+WHERE id = :id
+"""
+
+SQL_FINISH = """
+UPDATE jobs SET state = :state, lease_owner = NULL, lease_expires_at = NULL,
+                visible_at = NULL, updated_at = :now
+WHERE id = :id
+"""
+
+SQL_REQUEUE = """
+UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+                visible_at = :visible_at, last_error = :error, updated_at = :now
+WHERE id = :id
+"""
+
+SQL_BURY = """
+UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL,
+                visible_at = NULL, last_error = :error, updated_at = :now
+WHERE id = :id
+"""
+
+SQL_APPEND_HISTORY = """
+INSERT INTO history (at, worker, job_id, event, token, state, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+
+SQL_HISTORY_ALL = "SELECT seq, at, worker, job_id, event, token, state, detail FROM history ORDER BY seq"
+SQL_HISTORY_JOB = (
+    "SELECT seq, at, worker, job_id, event, token, state, detail FROM history WHERE job_id = ? ORDER BY seq"
+)
+SQL_ALL_JOBS = "SELECT * FROM jobs ORDER BY id"
+SQL_COUNT_BY_STATE = "SELECT state, COUNT(*) FROM jobs GROUP BY state"
+
+# --- records ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A worker's claim on a job, valid while ``clock.now() < expires_at``."""
+
+    job_id: int
+    kind: str
+    payload: Any
+    worker: str
+    token: int
+    attempt: int
+    leased_at: float
+    expires_at: float
+    reclaimed_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A snapshot of one row of ``jobs``."""
+
+    id: int
+    kind: str
+    payload: Any
+    state: JobState
+    attempts: int
+    lease_owner: str | None
+    lease_expires_at: float | None
+    token: int
+    dedup_key: str | None
+    last_error: str | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of ``history``: what happened to a job, when (controlled clock), by whom."""
+
+    seq: int
+    at: float
+    worker: str | None
+    job_id: int
+    event: str
+    token: int | None
+    state: str | None
+    detail: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"seq": self.seq, "at": self.at, "worker": self.worker, "job": self.job_id,
+                "event": self.event, "token": self.token, "state": self.state, "detail": self.detail}
+
+
+def _job(row: sqlite3.Row | tuple, cols: list[str]) -> Job:
+    r = dict(zip(cols, row))
+    return Job(id=r["id"], kind=r["kind"], payload=json.loads(r["payload"]), state=JobState(r["state"]),
+               attempts=r["attempts"], lease_owner=r["lease_owner"], lease_expires_at=r["lease_expires_at"],
+               token=r["token"], dedup_key=r["dedup_key"], last_error=r["last_error"],
+               created_at=r["created_at"], updated_at=r["updated_at"])
+
+
+def _event(row: tuple) -> Event:
+    seq, at, worker, job_id, event, token, state, detail = row
+    return Event(seq, at, worker, job_id, event, token, state, json.loads(detail))
+
+
+def append_history(conn: sqlite3.Connection, at: float, worker: str | None, job_id: int, event: str,
+                   token: int | None, state: JobState | str | None, **detail: Any) -> None:
+    """Append one history row. Call only inside the transaction that makes the change."""
+    conn.execute(SQL_APPEND_HISTORY, (at, worker, job_id, event, token,
+                                      None if state is None else str(state),
+                                      json.dumps(detail, sort_keys=True)))
+
+
+def _check_ttl(ttl: float) -> float:
+    ttl = float(ttl)
+    if not ttl > 0 or math.isinf(ttl):
+        raise InvalidArgument(f"lease ttl must be a finite number of seconds > 0, got {ttl!r}")
+    return ttl
+
+
+# --- the queue -------------------------------------------------------------
+
+
+class Queue:
+    """Lease-based job queue. Time comes from the injected ``clock``; nothing here reads wall time."""
+
+    def __init__(self, store: Store, clock: Clock, kinds: Iterable[str] | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.kinds = frozenset(kinds) if kinds is not None else None
+
+    # --- producer side -------------------------------------------------------
+
+    def enqueue(self, kind: str, payload: Any = None, dedup_key: str | None = None,
+                producer: str | None = None) -> int:
+        """Insert a queued job and return its id (the first job's id on a repeated ``dedup_key``)."""
+        if self.kinds is not None and kind not in self.kinds:
+            raise UnknownJobKind(
+                f"no handler is registered for job kind {kind!r}; known kinds: {sorted(self.kinds)}"
+            )
+        try:
+            body = json.dumps(payload, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidPayload(f"payload for {kind!r} jobs is not JSON-serialisable ({exc}); nothing was enqueued") from None
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            row = conn.execute(SQL_INSERT_JOB, {"kind": kind, "payload": body, "now": now,
+                                                "dedup_key": dedup_key}).fetchone()
+            if row is None:  # dedup hit: the first job stands
+                return conn.execute(SQL_JOB_BY_DEDUP_KEY, (dedup_key,)).fetchone()[0]
+            job_id = row[0]
+            append_history(conn, now, producer, job_id, "enqueued", 0, JobState.QUEUED,
+                           kind=kind, dedup_key=dedup_key)
+        return job_id
+
+    # --- worker side ---------------------------------------------------------
+
+    def lease(self, worker: str, ttl: float) -> Lease | None:
+        """Claim the longest-visible claimable job for ``ttl`` seconds, or return None."""
+        ttl = _check_ttl(ttl)
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            row = conn.execute(SQL_CLAIM, {"worker": worker, "now": now, "expires_at": now + ttl}).fetchone()
+            if row is None:
+                return None
+            job_id, kind, payload, token, attempts, reclaimed_from = row
+            detail = {"attempt": attempts, "expires_at": now + ttl}
+            if reclaimed_from is not None:
+                detail["reclaimed_from"] = reclaimed_from
+            append_history(conn, now, worker, job_id, "leased", token, JobState.LEASED, **detail)
+        return Lease(job_id, kind, json.loads(payload), worker, token, attempts, now, now + ttl, reclaimed_from)
+
+    def extend(self, lease: Lease, ttl: float) -> Lease:
+        """Naive heartbeat: push the job's lease to ``now + ttl`` for ``lease.worker``, whoever holds it now."""
+        ttl = _check_ttl(ttl)
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            job = self._get(conn, lease.job_id)
+            decide(job.state, "extend", job.id)
+            conn.execute(SQL_EXTEND, {"id": job.id, "worker": lease.worker, "expires_at": now + ttl, "now": now})
+            append_history(conn, now, lease.worker, job.id, "extended", lease.token, JobState.LEASED,
+                           expires_at=now + ttl, holder=job.lease_owner, holder_token=job.token)
+        return Lease(lease.job_id, lease.kind, lease.payload, lease.worker, lease.token, lease.attempt,
+                     lease.leased_at, now + ttl, lease.reclaimed_from)
+
+    def commit(self, lease: Lease) -> None:
+        """Naive commit: mark the job committed by id. No check of holder or token (FM_001)."""
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            job = self._get(conn, lease.job_id)
+            new = decide(job.state, "commit", job.id)
+            conn.execute(SQL_FINISH, {"id": job.id, "state": new.value, "now": now})
+            append_history(conn, now, lease.worker, job.id, "committed", lease.token, new,
+                           holder=job.lease_owner, holder_token=job.token)
+
+    def fail(self, lease: Lease, error: str, retry_at: float | None = None) -> None:
+        """Return the job to the queue, visible again at ``retry_at`` (default: now), keeping ``error``."""
+        now = self.clock.now()
+        visible = now if retry_at is None else float(retry_at)
+        with self.store.transaction() as conn:
+            job = self._get(conn, lease.job_id)
+            new = decide(job.state, "fail", job.id)
+            conn.execute(SQL_REQUEUE, {"id": job.id, "visible_at": visible, "error": str(error), "now": now})
+            append_history(conn, now, lease.worker, job.id, "failed", lease.token, new,
+                           error=str(error), retry_at=visible)
+
+    def bury(self, lease: Lease, error: str) -> None:
+        """Move the job to the terminal ``dead`` state (dead letter), keeping ``error``."""
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            job = self._get(conn, lease.job_id)
+            new = decide(job.state, "bury", job.id)
+            conn.execute(SQL_BURY, {"id": job.id, "error": str(error), "now": now})
+            append_history(conn, now, lease.worker, job.id, "dead", lease.token, new, error=str(error))
+
+    # --- reading -------------------------------------------------------------
+
+    def _get(self, conn: sqlite3.Connection, job_id: int) -> Job:
+        cur = conn.execute(SQL_GET_JOB, (job_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise UnknownJob(f"no job with id {job_id} in {self.store.path}")
+        return _job(row, [d[0] for d in cur.description])
+
+    def get(self, job_id: int) -> Job:
+        return self._get(self.store.connection(), job_id)
+
+    def jobs(self) -> list[Job]:
+        cur = self.store.connection().execute(SQL_ALL_JOBS)
+        cols = [d[0] for d in cur.description]
+        return [_job(r, cols) for r in cur.fetchall()]
+
+    def history(self, job_id: int | None = None) -> list[Event]:
+        if job_id is None:
+            rows = self.store.query(SQL_HISTORY_ALL)
+        else:
+            rows = self.store.query(SQL_HISTORY_JOB, (job_id,))
+        return [_event(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in JobState}
+        counts.update(dict(self.store.query(SQL_COUNT_BY_STATE)))
+        return counts

@@ -1,0 +1,65 @@
+"""The store's schema, as named SQL constants.
+
+``jobs`` holds one row per logical job. ``visible_at`` is the one column the
+claim reads: the time from which the job may be leased (its enqueue or retry
+time while queued, its lease expiry while leased, NULL once terminal). A
+partial index on it lets the claim be a single index range scan; an ``OR`` over
+two states would make SQLite sort (see ``scripts/bench_queue.py``).
+
+``history`` is append-only. Every transition appends exactly one row in the
+same transaction as the change; refusals (a stale commit, a stale extend)
+append a row too, without changing the job. The invariant checks read it.
+
+``PRAGMA user_version`` carries ``SCHEMA_VERSION``.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+CREATE_JOBS = """
+CREATE TABLE jobs (
+    id               INTEGER PRIMARY KEY,
+    kind             TEXT    NOT NULL,
+    payload          TEXT    NOT NULL,
+    state            TEXT    NOT NULL CHECK (state IN ('queued', 'leased', 'committed', 'dead')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    lease_owner      TEXT,
+    lease_expires_at REAL,
+    token            INTEGER NOT NULL DEFAULT 0,
+    visible_at       REAL,
+    reclaimed_from   TEXT,
+    dedup_key        TEXT UNIQUE,
+    last_error       TEXT,
+    created_at       REAL    NOT NULL,
+    updated_at       REAL    NOT NULL
+)
+"""
+
+CREATE_CLAIM_INDEX = """
+CREATE INDEX jobs_claim ON jobs (visible_at, id) WHERE visible_at IS NOT NULL
+"""
+
+CREATE_HISTORY = """
+CREATE TABLE history (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      REAL    NOT NULL,
+    worker  TEXT,
+    job_id  INTEGER NOT NULL,
+    event   TEXT    NOT NULL,
+    token   INTEGER,
+    state   TEXT,
+    detail  TEXT    NOT NULL DEFAULT '{}'
+)
+"""
+
+CREATE_HISTORY_INDEX = "CREATE INDEX history_job ON history (job_id, seq)"
+
+CREATE_STATEMENTS = (CREATE_JOBS, CREATE_CLAIM_INDEX, CREATE_HISTORY, CREATE_HISTORY_INDEX)
+
+# --- pragmas ---------------------------------------------------------------
+# WAL + synchronous=NORMAL: a committed transaction survives the death of any
+# process (the lab's crash model: SIGKILL), not a power cut. See docs/00_scope.md.
+JOURNAL_MODE = "wal"
+SYNCHRONOUS = "NORMAL"
+BUSY_TIMEOUT_MS = 5000  # well below the per-test timeout (60 s): SIGALRM cannot cut a busy wait
