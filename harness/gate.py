@@ -1,0 +1,97 @@
+"""The worker side of the checkpoint gate: what runs inside each worker process.
+
+Contract
+- The child opens its own store, ledger and clock handle (never one carried
+  across fork), then runs the ordinary ``runtime.Worker`` loop with a
+  checkpoint function that reports ``[checkpoint, job, token, clock]`` over
+  the pipe and blocks until the coordinator answers ``GO``.
+- The first report is the first ``poll``: the worker touches the queue only
+  after the coordinator has released it from there.
+- If the worker loop raises, the child reports ``["!error", text]`` and exits
+  with status 1; if the coordinator goes away (EOF), the child exits at once.
+- The child takes no multiprocess lock, so a SIGKILL at any point leaves
+  nothing held but SQLite's and flock's locks, which the kernel frees.
+
+Messages are JSON over ``send_bytes``/``recv_bytes``: small, and without the
+pickling cost of ``send``/``recv``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+GO = b"g"
+ERROR = "!error"
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker process needs, all of it plain data (safe under spawn)."""
+
+    name: str
+    db_path: str
+    ledger_path: str
+    clock_path: str
+    stderr_path: str
+    policy: str
+    lease_ttl: float
+    handlers: dict[str, Callable] = field(default_factory=dict)
+    clock_offset: float = 0.0
+    clock_rate: float = 1.0
+
+
+def _redirect_stderr(path: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+
+
+def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> None:
+    """Entry point of a worker process. ``inherited_fds``: the coordinator's other pipe ends, to close."""
+    for fd in inherited_fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _redirect_stderr(spec.stderr_path)
+    # Imports here, so a spawned child pays for them once and a forked one not at all.
+    import policies
+    from runtime import Ledger, Queue, SharedClock, SkewedClock, Store, Worker
+
+    send, recv = conn.send_bytes, conn.recv_bytes
+    try:
+        clock = SharedClock.attach(spec.clock_path)
+        if spec.clock_offset or spec.clock_rate != 1.0:
+            clock = SkewedClock(clock, spec.clock_offset, spec.clock_rate)
+        now = clock.now
+        policy = policies.get(spec.policy)
+        store = Store.open(spec.db_path, create=False)
+        queue = Queue(store, clock)
+        ledger = Ledger(spec.ledger_path, clock, **policy.ledger_options())
+
+        def checkpoint(name: str, job: int | None, token: int | None) -> None:
+            send(json.dumps([name, job, token, now()]).encode())
+            if recv() != GO:  # pragma: no cover - protocol guard
+                raise SystemExit(3)
+
+        worker = Worker(spec.name, queue, ledger, spec.handlers, lease_ttl=spec.lease_ttl,
+                        policy=policy, checkpoint=checkpoint)
+        while True:
+            worker.run_once()
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        os._exit(0)  # the coordinator is gone: nothing to report to
+    except BaseException as exc:  # report, then die: the coordinator turns it into a HarnessError
+        text = "".join(traceback.format_exception(exc))
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        try:
+            send(json.dumps([ERROR, f"{type(exc).__name__}: {exc}"]).encode())
+        except OSError:
+            pass
+        os._exit(1)

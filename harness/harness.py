@@ -1,0 +1,407 @@
+"""The coordinator: real worker processes, one SQLite file, one controlled clock, every step gated.
+
+Contract
+- Each worker is a real OS process (``multiprocess``) running the ordinary
+  ``runtime.Worker`` loop; its checkpoint function blocks on a pipe until the
+  coordinator answers (``harness.gate``).
+- Exactly one worker runs between checkpoints at any moment: every verb
+  releases at most one worker and waits for its next report before it
+  returns. A schedule (``harness.schedule``) therefore determines the run;
+  replaying it gives the same trace.
+- The coordinator owns the ``SharedClock``; workers read it lock-free and
+  cannot write it.
+- Every wait has a deadline (``step_timeout``). A worker that raises, dies, or
+  does not reach its next checkpoint in time becomes a ``HarnessError`` naming
+  the worker, its last checkpoint and the tail of its stderr.
+- Every worker process is reaped on ``close()``: on success, on an exception
+  in the body, on KeyboardInterrupt, and at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+import multiprocess as mp
+from multiprocess.connection import wait
+
+import policies
+from runtime import (CHECKPOINTS, Effect, HarnessError, Ledger, Queue, ScheduleError, SharedClock,
+                     Store, UnreachableCheckpoint, read_ledger)
+from runtime.errors import InvalidArgument
+
+from .gate import ERROR, GO, WorkerSpec, worker_main
+from .handlers import DEFAULT_HANDLERS
+from .trace import Stop, TraceEvent
+
+_REPORT_AFTER = frozenset({"poll", "idle"})  # arrivals that cannot have changed the store
+_LIVE: "weakref.WeakSet[Harness]" = weakref.WeakSet()
+
+
+@atexit.register
+def _reap_all() -> None:
+    for h in list(_LIVE):
+        h.close()
+
+
+@dataclass
+class _Worker:
+    name: str
+    spec: WorkerSpec
+    proc: Any = None
+    conn: Any = None
+    at: Stop | None = None
+    status: str = "new"  # new | at | paused | killed | crashed
+    idle_version: int = -1
+    exitcode: int | None = None
+    incarnation: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _proc_state(pid: int) -> str:
+    """Field 3 of /proc/<pid>/stat: R, S, T (stopped), Z (zombie)…"""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return "?"
+
+
+class Harness:
+    """Coordinate worker processes over one store. Use as a context manager."""
+
+    def __init__(self, workdir: str | os.PathLike | None = None, workers: Iterable[str] = ("A", "B"),
+                 policy: str = "naive", lease_ttl: float = 30.0,
+                 handlers: Mapping[str, Callable] | None = None, start_method: str = "fork",
+                 step_timeout: float = 10.0, clock_start: float = 0.0,
+                 skew: Mapping[str, tuple[float, float]] | None = None) -> None:
+        names = list(workers)
+        if not names or len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
+            raise ScheduleError(f"workers must be distinct non-empty names, got {names!r}")
+        if not lease_ttl > 0:
+            raise InvalidArgument(f"lease_ttl must be > 0, got {lease_ttl!r}")
+        if start_method not in ("fork", "spawn", "forkserver"):
+            raise InvalidArgument(f"start_method must be fork, spawn or forkserver, got {start_method!r}")
+        self.policy_name = policies.get(policy).name  # validates the name in the coordinator
+        self.lease_ttl = float(lease_ttl)
+        self.handlers = dict(DEFAULT_HANDLERS if handlers is None else handlers)
+        self.step_timeout = float(step_timeout)
+        self._ctx = mp.get_context(start_method)
+        self._own_dir = workdir is None
+        self.workdir = tempfile.mkdtemp(prefix="ffq-") if workdir is None else os.fspath(workdir)
+        os.makedirs(self.workdir, exist_ok=True)
+        self.db_path = os.path.join(self.workdir, "queue.db")
+        self.ledger_path = os.path.join(self.workdir, "ledger.jsonl")
+        clock_path = os.path.join(self.workdir, "clock")
+        self.clock = SharedClock.create(clock_path, start=clock_start)
+        self.store = Store.open(self.db_path)
+        self.queue = Queue(self.store, self.clock, kinds=self.handlers)
+        Ledger(self.ledger_path, self.clock)  # creates the file before any worker appends
+        skew = dict(skew or {})
+        for unknown in set(skew) - set(names):
+            raise ScheduleError(f"skew names unknown worker {unknown!r}; workers are {', '.join(names)}")
+        self._workers: dict[str, _Worker] = {}
+        for name in names:
+            offset, rate = skew.get(name, (0.0, 1.0))
+            spec = WorkerSpec(name, self.db_path, self.ledger_path, clock_path,
+                              os.path.join(self.workdir, f"{name}.stderr"), self.policy_name,
+                              self.lease_ttl, self.handlers, offset, rate)
+            self._workers[name] = _Worker(name, spec)
+        self._trace: list[TraceEvent] = []
+        self._steps: list[dict[str, Any]] = []
+        self._version = 0
+        self._closed = False
+        _LIVE.add(self)
+        try:
+            for name in names:
+                self._start(self._workers[name])
+        except BaseException:
+            self.close()
+            raise
+
+    # --- life cycle ------------------------------------------------------------
+
+    def __enter__(self) -> "Harness":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """SIGKILL and reap every worker process; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for w in self._workers.values():
+            self._reap(w, kill=True)
+        self.store.close()
+        self.clock.close()
+        _LIVE.discard(self)
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _start(self, w: _Worker) -> None:
+        parent, child = self._ctx.Pipe(duplex=True)
+        # Under fork the child inherits the coordinator's ends of the other workers' pipes;
+        # it closes them so that each pipe has exactly one process at each end.
+        inherited = ([o.conn.fileno() for o in self._workers.values() if o.conn is not None]
+                     if self._ctx.get_start_method() == "fork" else [])
+        proc = self._ctx.Process(target=worker_main, args=(w.spec, child, inherited),
+                                 name=f"ffq-{w.name}", daemon=True)
+        proc.start()
+        child.close()  # else a dead child never gives EOF
+        w.proc, w.conn, w.status, w.at, w.exitcode = proc, parent, "new", None, None
+        w.incarnation += 1
+        self._await(w)
+
+    def _reap(self, w: _Worker, kill: bool) -> None:
+        if w.proc is None:
+            return
+        if kill and w.proc.exitcode is None:
+            try:
+                os.kill(w.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        w.proc.join(self.step_timeout)
+        w.exitcode = w.proc.exitcode
+        if w.conn is not None:
+            w.conn.close()
+        w.conn = None
+        w.proc.close() if w.exitcode is not None else None
+        w.proc = None
+
+    # --- the gate ----------------------------------------------------------------
+
+    def _await(self, w: _Worker) -> Stop:
+        """Wait (with a deadline) for ``w``'s next checkpoint report."""
+        last = w.at
+        ready = wait([w.conn, w.proc.sentinel], timeout=self.step_timeout)
+        msg = None
+        if w.conn in ready or w.conn.poll():
+            try:
+                msg = json.loads(w.conn.recv_bytes())
+            except EOFError:
+                msg = None
+        if msg is None or msg[0] == ERROR:
+            if msg is not None:
+                reason, kind = f"raised {msg[1]}", "raised"
+            elif not ready:
+                reason, kind = (f"did not reach its next checkpoint within {self.step_timeout:g} s "
+                                "(blocked on a lock, or looping)"), "timeout"
+            else:
+                reason, kind = "died unexpectedly", "died"
+            w.status = "crashed"
+            self._reap(w, kill=True)
+            where = f"after {last}" if last else "before its first checkpoint"
+            self._record("crash", w.name, detail={"reason": kind})
+            raise HarnessError(f"worker {w.name} {reason} {where}; exit code {w.exitcode}; "
+                               f"stderr tail:\n{self._stderr_tail(w)}")
+        name, job, token, clock = msg
+        w.at = Stop(w.name, name, job, token, clock)
+        w.status = "at"
+        if name == "idle":
+            w.idle_version = self._version
+        elif name not in _REPORT_AFTER:
+            self._version += 1
+        self._record("at", w.name, name, job, token, clock)
+        return w.at
+
+    def _stderr_tail(self, w: _Worker, lines: int = 15) -> str:
+        try:
+            with open(w.spec.stderr_path, errors="replace") as f:
+                tail = f.read().splitlines()[-lines:]
+        except FileNotFoundError:
+            tail = []
+        return "\n".join("    " + line for line in tail) or "    (empty)"
+
+    def _record(self, op: str, worker: str | None = None, checkpoint: str | None = None,
+                job: int | None = None, token: int | None = None, clock: float | None = None,
+                detail: dict | None = None) -> None:
+        self._trace.append(TraceEvent(len(self._trace) + 1, op, worker, checkpoint, job, token,
+                                      self.clock.now() if clock is None else clock, detail or {}))
+
+    def _worker(self, name: str) -> _Worker:
+        try:
+            return self._workers[name]
+        except KeyError:
+            raise ScheduleError(f"unknown worker {name!r}; workers are {', '.join(self._workers)}") from None
+
+    def _live(self, name: str, verb: str) -> _Worker:
+        if self._closed:
+            raise HarnessError(f"cannot {verb} {name}: the harness is closed")
+        w = self._worker(name)
+        if w.status in ("killed", "crashed"):
+            raise UnreachableCheckpoint(
+                f"cannot {verb} worker {name}: it was {w.status} at {w.at}; restart({name!r}) first")
+        return w
+
+    # --- verbs -------------------------------------------------------------------
+
+    def step(self, worker: str) -> Stop:
+        """Release ``worker`` from its checkpoint and wait until it reaches the next one."""
+        w = self._live(worker, "step")
+        if w.status == "paused":
+            raise HarnessError(f"worker {worker} is paused (SIGSTOP) at {w.at}; resume({worker!r}) first")
+        self._steps.append({"op": "step", "worker": worker})
+        return self._release(w)
+
+    def _release(self, w: _Worker) -> Stop:
+        w.conn.send_bytes(GO)
+        return self._await(w)
+
+    def run_until(self, worker: str, checkpoint: str, max_steps: int = 1000) -> Stop:
+        """Step ``worker`` until it stops at ``checkpoint`` (no-op if it is there already)."""
+        if checkpoint not in CHECKPOINTS:
+            raise ScheduleError(f"unknown checkpoint {checkpoint!r}; checkpoints are {', '.join(CHECKPOINTS)}")
+        w = self._live(worker, "run")
+        if w.status == "paused":
+            raise HarnessError(f"worker {worker} is paused (SIGSTOP) at {w.at}; resume({worker!r}) first")
+        self._steps.append({"op": "run_until", "worker": worker, "checkpoint": checkpoint})
+        for _ in range(max_steps):
+            if w.at.checkpoint == checkpoint:
+                return w.at
+            if w.at.checkpoint == "idle" and w.idle_version == self._version and checkpoint != "poll":
+                raise UnreachableCheckpoint(
+                    f"worker {worker} cannot reach '{checkpoint}': it stopped at {w.at}, idle, and nothing "
+                    "has changed since it last polled; enqueue a job or advance the clock first")
+            self._release(w)
+        raise HarnessError(f"worker {worker} did not reach '{checkpoint}' within {max_steps} steps; "
+                           f"it is at {w.at}")
+
+    def advance(self, seconds: float) -> float:
+        """Move the shared clock forward by ``seconds`` (every worker sees it at once)."""
+        if self._closed:
+            raise HarnessError("cannot advance the clock: the harness is closed")
+        now = self.clock.advance(seconds)  # refuses a negative step
+        self._version += 1
+        self._steps.append({"op": "advance", "seconds": seconds})
+        self._record("advance", detail={"seconds": seconds})
+        return now
+
+    def kill(self, worker: str) -> int:
+        """SIGKILL the worker's real process where it stands; return its exit code (-9)."""
+        w = self._live(worker, "kill")
+        self._steps.append({"op": "kill", "worker": worker})
+        os.kill(w.proc.pid, signal.SIGKILL)
+        self._reap(w, kill=False)
+        w.status = "killed"
+        self._version += 1
+        self._record("kill", worker, w.at.checkpoint, w.at.job, w.at.token, detail={"exitcode": w.exitcode})
+        return w.exitcode
+
+    def pause(self, worker: str) -> None:
+        """SIGSTOP the worker at its checkpoint: frozen for real until ``resume``."""
+        w = self._live(worker, "pause")
+        if w.status == "paused":
+            raise HarnessError(f"worker {worker} is already paused at {w.at}")
+        self._steps.append({"op": "pause", "worker": worker})
+        os.kill(w.proc.pid, signal.SIGSTOP)
+        self._wait_proc_state(w, "T")
+        w.status = "paused"
+        self._record("pause", worker, w.at.checkpoint, w.at.job, w.at.token)
+
+    def resume(self, worker: str) -> None:
+        """SIGCONT a paused worker; it is again blocked at the checkpoint where it was paused."""
+        w = self._live(worker, "resume")
+        if w.status != "paused":
+            raise HarnessError(f"worker {worker} is not paused (it is at {w.at})")
+        self._steps.append({"op": "resume", "worker": worker})
+        os.kill(w.proc.pid, signal.SIGCONT)
+        self._wait_proc_state(w, "S", "R")
+        w.status = "at"
+        self._record("resume", worker, w.at.checkpoint, w.at.job, w.at.token)
+
+    def _wait_proc_state(self, w: _Worker, *states: str) -> None:
+        # Signal delivery is asynchronous; wait for /proc to agree, with a deadline.
+        deadline = time.monotonic() + self.step_timeout
+        while _proc_state(w.proc.pid) not in states:
+            if time.monotonic() > deadline:
+                raise HarnessError(f"worker {w.name} did not reach process state {states} within "
+                                   f"{self.step_timeout:g} s")
+            os.sched_yield()
+
+    def restart(self, worker: str) -> Stop:
+        """A fresh process under the same name, after a kill or a crash; it stops at its first ``poll``."""
+        w = self._worker(worker)
+        if w.status not in ("killed", "crashed"):
+            raise HarnessError(f"worker {worker} is running (at {w.at}); kill({worker!r}) it before restart")
+        self._steps.append({"op": "restart", "worker": worker})
+        self._record("restart", worker)
+        self._version += 1
+        self._start(w)
+        return w.at
+
+    def enqueue(self, kind: str, payload: Any = None, dedup_key: str | None = None) -> int:
+        """Enqueue a job from the coordinator (the producer); workers see it at their next poll."""
+        job = self.queue.enqueue(kind, payload, dedup_key=dedup_key, producer="producer")
+        self._version += 1
+        step: dict[str, Any] = {"op": "enqueue", "kind": kind, "payload": payload}
+        if dedup_key is not None:
+            step["dedup_key"] = dedup_key
+        self._steps.append(step)
+        self._record("enqueue", job=job, detail={"kind": kind})
+        return job
+
+    # --- observation -------------------------------------------------------------
+
+    @property
+    def trace(self) -> list[TraceEvent]:
+        """The ordered events of this run (no pids: equal runs give equal traces)."""
+        return list(self._trace)
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        """The steps performed so far, as schedule data (``harness.schedule``)."""
+        return [dict(s) for s in self._steps]
+
+    @property
+    def workers(self) -> tuple[str, ...]:
+        return tuple(self._workers)
+
+    def at(self, worker: str) -> Stop | None:
+        """Where ``worker`` is stopped (its last checkpoint, also after a kill)."""
+        return self._worker(worker).at
+
+    def status(self, worker: str) -> str:
+        """``at``, ``paused``, ``killed`` or ``crashed``."""
+        return self._worker(worker).status
+
+    def pid(self, worker: str) -> int | None:
+        w = self._worker(worker)
+        return w.proc.pid if w.proc is not None else None
+
+    def exitcode(self, worker: str) -> int | None:
+        return self._worker(worker).exitcode
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def history(self, job: int | None = None):
+        """The queue's history rows (``runtime.Event``), in order."""
+        return self.queue.history(job)
+
+    def jobs(self):
+        return self.queue.jobs()
+
+    def ledger(self) -> list[Effect]:
+        """Every effect attempt the ledger recorded (applied, duplicate, stale)."""
+        return read_ledger(self.ledger_path)
+
+    def effects(self, job: int | None = None) -> list[Effect]:
+        """Applied effects (of ``job``, or all): what the outside world saw."""
+        return [e for e in self.ledger() if e.applied and (job is None or e.job == job)]
+
+    def integrity_check(self) -> str:
+        return self.store.integrity_check()
+
+    def __repr__(self) -> str:
+        state = ", ".join(f"{n}:{w.status}@{w.at.checkpoint if w.at else '-'}" for n, w in self._workers.items())
+        return f"Harness({self.workdir!r}, policy={self.policy_name}, {state})"

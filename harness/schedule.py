@@ -1,0 +1,122 @@
+"""Schedules: a run as data. A list of steps, JSON-serialisable, saved to a file and replayed.
+
+A step is a dict with an ``op`` and its arguments:
+
+    {"op": "enqueue", "kind": "charge", "payload": {"amount": 100}}
+    {"op": "run_until", "worker": "A", "checkpoint": "after_effect"}
+    {"op": "step", "worker": "A"}
+    {"op": "advance", "seconds": 31}
+    {"op": "kill" | "pause" | "resume" | "restart", "worker": "A"}
+
+A schedule file wraps the steps with what is needed to set the run up again:
+
+    {"format": "ffq-schedule/1", "scenario": "fm001", "policy": "naive",
+     "workers": ["A", "B"], "lease_ttl": 30.0, "seed": null, "steps": [...]}
+
+``validate_steps`` rejects a malformed schedule with a ``ScheduleError`` that
+names the step, before anything runs. ``apply`` performs the steps on a
+``Harness``; ``replay`` sets up a harness from a file and applies it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterable
+
+from runtime import CHECKPOINTS, ScheduleError
+
+FORMAT = "ffq-schedule/1"
+
+# op -> (required arguments, optional arguments)
+OPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "enqueue": (frozenset({"kind"}), frozenset({"payload", "dedup_key"})),
+    "run_until": (frozenset({"worker", "checkpoint"}), frozenset()),
+    "step": (frozenset({"worker"}), frozenset()),
+    "advance": (frozenset({"seconds"}), frozenset()),
+    "kill": (frozenset({"worker"}), frozenset()),
+    "pause": (frozenset({"worker"}), frozenset()),
+    "resume": (frozenset({"worker"}), frozenset()),
+    "restart": (frozenset({"worker"}), frozenset()),
+}
+
+
+def validate_steps(steps: Any, workers: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Return ``steps`` as a list of dicts, or raise ``ScheduleError`` naming the first bad step."""
+    if not isinstance(steps, list):
+        raise ScheduleError(f"a schedule is a list of steps, got {type(steps).__name__}")
+    known = None if workers is None else set(workers)
+    out = []
+    for i, step in enumerate(steps, 1):
+        if not isinstance(step, dict) or "op" not in step:
+            raise ScheduleError(f"step {i} is not an object with an 'op': {step!r}")
+        op = step["op"]
+        if op not in OPS:
+            raise ScheduleError(f"step {i}: unknown op {op!r}; ops are {', '.join(OPS)}")
+        required, optional = OPS[op]
+        args = set(step) - {"op"}
+        if required - args:
+            raise ScheduleError(f"step {i} ({op}) is missing {', '.join(sorted(required - args))}")
+        if args - required - optional:
+            raise ScheduleError(f"step {i} ({op}) has unknown fields {', '.join(sorted(args - required - optional))}")
+        if "worker" in step and known is not None and step["worker"] not in known:
+            raise ScheduleError(f"step {i} ({op}) names unknown worker {step['worker']!r}; "
+                                f"workers are {', '.join(sorted(known))}")
+        if op == "run_until" and step["checkpoint"] not in CHECKPOINTS:
+            raise ScheduleError(f"step {i}: unknown checkpoint {step['checkpoint']!r}; "
+                                f"checkpoints are {', '.join(CHECKPOINTS)}")
+        if op == "advance":
+            secs = step["seconds"]
+            if isinstance(secs, bool) or not isinstance(secs, (int, float)) or not secs >= 0:
+                raise ScheduleError(f"step {i} (advance): seconds must be a number >= 0, got {secs!r}")
+        out.append(dict(step))
+    return out
+
+
+def apply(harness: Any, steps: Iterable[dict[str, Any]]) -> None:
+    """Perform ``steps`` on ``harness`` in order (validate first with ``validate_steps``)."""
+    for step in steps:
+        op = step["op"]
+        if op == "enqueue":
+            harness.enqueue(step["kind"], step.get("payload"), dedup_key=step.get("dedup_key"))
+        elif op == "run_until":
+            harness.run_until(step["worker"], step["checkpoint"])
+        elif op == "advance":
+            harness.advance(step["seconds"])
+        else:
+            getattr(harness, op)(step["worker"])
+
+
+def save(path: str | os.PathLike, steps: list[dict[str, Any]], *, workers: Iterable[str],
+         policy: str, lease_ttl: float, scenario: str | None = None, seed: int | None = None,
+         **extra: Any) -> dict[str, Any]:
+    """Write a schedule file; return its content."""
+    doc = {"format": FORMAT, "scenario": scenario, "policy": policy, "workers": list(workers),
+           "lease_ttl": lease_ttl, "seed": seed, "steps": validate_steps(steps, workers), **extra}
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return doc
+
+
+def load(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and validate a schedule file; ``ScheduleError`` with a one-line reason otherwise."""
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        raise ScheduleError(f"no schedule file at {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ScheduleError(f"{path} is not JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ScheduleError(f"{path} is not a schedule file (expected \"format\": \"{FORMAT}\")")
+    workers = doc.get("workers")
+    if not isinstance(workers, list) or not workers or not all(isinstance(w, str) for w in workers):
+        raise ScheduleError(f"{path}: 'workers' must be a non-empty list of names")
+    ttl = doc.get("lease_ttl")
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl > 0:
+        raise ScheduleError(f"{path}: 'lease_ttl' must be a number > 0, got {ttl!r}")
+    if not isinstance(doc.get("policy"), str):
+        raise ScheduleError(f"{path}: 'policy' must be a policy name")
+    doc["steps"] = validate_steps(doc.get("steps"), workers)
+    return doc

@@ -1,0 +1,1 @@
+"""Commit policies. Filled in by FM_001 (the ``fenced`` policy)."""
