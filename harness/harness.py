@@ -34,9 +34,10 @@ import multiprocess as mp
 from multiprocess.connection import wait
 
 import policies
-from runtime import (CHECKPOINTS, Effect, HarnessError, Ledger, Queue, ScheduleError, SharedClock,
+from runtime import (CHECKPOINTS, TERMINAL, Violation, check_all, Effect, HarnessError, Ledger, Queue, ScheduleError, SharedClock,
                      Store, UnreachableCheckpoint, read_ledger)
 from runtime.errors import InvalidArgument
+from runtime.invariants import DEFAULT_MAX_ATTEMPTS
 
 from .gate import ERROR, GO, WorkerSpec, worker_main
 from .handlers import DEFAULT_HANDLERS
@@ -398,6 +399,48 @@ class Harness:
     def effects(self, job: int | None = None) -> list[Effect]:
         """Applied effects (of ``job``, or all): what the outside world saw."""
         return [e for e in self.ledger() if e.applied and (job is None or e.job == job)]
+
+    def check(self, drained: bool = False, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> list[Violation]:
+        """Every invariant of docs/01_invariants.md over this run's history and ledger (INV_002 if ``drained``)."""
+        return check_all(self.history(), self.ledger(), self.jobs(), drained=drained, max_attempts=max_attempts)
+
+    def drain(self, max_steps: int = 2000) -> bool:
+        """Let healthy workers finish the queue: the clock moves past every lease expiry and retry
+        time, and live, unpaused workers run round-robin until every job is terminal or no worker
+        can make progress. Killed workers are not restarted. Returns True when the queue is empty of
+        live work within ``max_steps`` steps (a poison job under a retry-forever policy returns False).
+        """
+        if self._closed:
+            raise HarnessError("cannot drain: the harness is closed")
+        self._steps.append({"op": "drain"})
+        steps = 0
+        while steps < max_steps:
+            pending = [j for j in self.jobs() if j.state not in TERMINAL]
+            if not pending:
+                return True
+            horizon = max(self.queue.visible_at(j.id) or 0.0 for j in pending)
+            if horizon > self.clock.now():
+                self.clock.set(horizon)
+                self._version += 1
+                self._record("advance", detail={"to": horizon, "drain": True})
+            healthy = [w for w in self._workers.values() if w.status == "at"]
+            if not healthy:
+                return False
+            progressed = False
+            for w in healthy:
+                # one job's worth of steps, or until the worker finds nothing to do
+                while steps < max_steps:
+                    if w.at.checkpoint == "idle" and w.idle_version == self._version:
+                        break
+                    self._release(w)
+                    steps += 1
+                    if w.at.checkpoint in ("committed", "failed", "abandoned"):
+                        progressed = True
+                        break
+            if not progressed and all(w.at.checkpoint == "idle" and w.idle_version == self._version
+                                      for w in healthy):
+                return not [j for j in self.jobs() if j.state not in TERMINAL]
+        return False
 
     def integrity_check(self) -> str:
         return self.store.integrity_check()

@@ -7,6 +7,7 @@ A step is a dict with an ``op`` and its arguments:
     {"op": "step", "worker": "A"}
     {"op": "advance", "seconds": 31}
     {"op": "kill" | "pause" | "resume" | "restart", "worker": "A"}
+    {"op": "drain"}     healthy workers finish the queue (Harness.drain)
 
 A schedule file wraps the steps with what is needed to set the run up again:
 
@@ -38,6 +39,7 @@ OPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "pause": (frozenset({"worker"}), frozenset()),
     "resume": (frozenset({"worker"}), frozenset()),
     "restart": (frozenset({"worker"}), frozenset()),
+    "drain": (frozenset(), frozenset()),
 }
 
 
@@ -83,6 +85,8 @@ def apply(harness: Any, steps: Iterable[dict[str, Any]]) -> None:
             harness.run_until(step["worker"], step["checkpoint"])
         elif op == "advance":
             harness.advance(step["seconds"])
+        elif op == "drain":
+            harness.drain()
         else:
             getattr(harness, op)(step["worker"])
 

@@ -1,1 +1,101 @@
-"""Commit policies. Filled in by FM_001 (the ``fenced`` policy)."""
+"""The ``fenced`` commit policy: the fix for FM_001 (INV_001, INV_004).
+
+Three guards, each closing one door a stale worker could use:
+
+1. The ledger sees the fencing token (issued with every lease, +1 each time)
+   and refuses an effect whose token is older than one it has already seen
+   for that job (``fencing``).
+2. Every effect carries one idempotency key per logical job (``job:<id>``);
+   the ledger applies a key at most once and answers a repeat with the first
+   record (``idempotency``). This covers the case fencing cannot: the stale
+   worker acted *before* the new holder did, while its token was still the
+   newest the ledger had seen.
+3. The commit checks, inside its ``BEGIN IMMEDIATE`` transaction, that the
+   job is still leased by this worker with this token. Otherwise it appends a
+   ``commit_refused`` history row and raises ``StaleLease``.
+
+A refused effect is also recorded in the history (``effect_refused``), so the
+stale attempt is visible in the queue's own account, not only the ledger's.
+
+Why this is sufficient for INV_001: an effect is applied only if its key has
+never been applied (2), so at most one applied record per job exists,
+whatever the interleaving of leases, pauses and kills. INV_004 follows from
+(3). Limits: see failure_modes/FM_001_*/spec.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime.effects import Effect
+from runtime.errors import EffectRefused, StaleLease
+from runtime.policy import JobContext, Policy
+from runtime.queue import append_history
+from runtime.states import decide
+
+from . import register
+
+SQL_FENCED_COMMIT = """
+UPDATE jobs SET state = 'committed', lease_owner = NULL, lease_expires_at = NULL,
+                visible_at = NULL, updated_at = :now
+WHERE id = :id AND state = 'leased' AND lease_owner = :worker AND token = :token
+RETURNING id
+"""
+
+SQL_HOLDER = "SELECT state, lease_owner, token FROM jobs WHERE id = ?"
+
+
+def effect_key(job_id: int) -> str:
+    """The idempotency key of a logical job: one per job, whatever the attempt."""
+    return f"job:{job_id}"
+
+
+@register
+class Fenced(Policy):
+    """Fencing token + idempotency key at the ledger; holder-and-token check at commit."""
+
+    name = "fenced"
+
+    def ledger_options(self) -> dict[str, bool]:
+        return {"idempotency": True, "fencing": True}
+
+    def effect_key(self, lease) -> str:
+        return effect_key(lease.job_id)
+
+    def apply_effect(self, ctx: JobContext, body: Any) -> Effect:
+        try:
+            return super().apply_effect(ctx, body)
+        except EffectRefused as exc:
+            record_refusal(ctx, "effect_refused", str(exc))
+            raise
+
+    def commit(self, ctx: JobContext) -> None:
+        fenced_commit(ctx)
+
+
+def record_refusal(ctx: JobContext, event: str, reason: str) -> None:
+    """Append a non-transition history row saying a stale attempt was refused."""
+    queue, lease = ctx.queue, ctx.lease
+    now = queue.clock.now()
+    with queue.store.transaction() as conn:
+        state, holder, token = conn.execute(SQL_HOLDER, (lease.job_id,)).fetchone()
+        append_history(conn, now, lease.worker, lease.job_id, event, lease.token, state,
+                       holder=holder, holder_token=token, reason=reason)
+
+
+def fenced_commit(ctx: JobContext) -> None:
+    """Commit only if ``ctx.lease`` is still the job's current lease; else record and raise ``StaleLease``."""
+    queue, lease = ctx.queue, ctx.lease
+    now = queue.clock.now()
+    with queue.store.transaction() as conn:
+        if conn.execute(SQL_FENCED_COMMIT, {"id": lease.job_id, "worker": lease.worker, "token": lease.token,
+                                            "now": now}).fetchone():
+            append_history(conn, now, lease.worker, lease.job_id, "committed", lease.token,
+                           decide("leased", "commit"), holder=lease.worker, holder_token=lease.token)
+            return
+        state, holder, token = conn.execute(SQL_HOLDER, (lease.job_id,)).fetchone()
+        reason = (f"job {lease.job_id} is {state}" + (f", held by {holder} with token {token}" if holder else "")
+                  + f"; {lease.worker}'s token {lease.token} is stale")
+        append_history(conn, now, lease.worker, lease.job_id, "commit_refused", lease.token, state,
+                       holder=holder, holder_token=token, reason=reason)
+    raise StaleLease(f"commit refused: {reason}; abandon the job")

@@ -5,8 +5,9 @@ from .clock import Clock, ManualClock, SharedClock, SkewedClock, SystemClock
 from .effects import APPLIED, DUPLICATE, STALE, Effect, Ledger, read_ledger
 from .errors import (BadInput, ClockError, CorruptDatabase, EffectRefused, HarnessError,
                      IllegalTransition, InvalidArgument, InvalidPayload, LabError, ScheduleError,
-                     SchemaMismatch, StoreError, UnknownJob, UnknownJobKind, UnreachableCheckpoint,
+                     SchemaMismatch, StaleLease, StoreError, UnknownJob, UnknownJobKind, UnreachableCheckpoint,
                      WrongProcess)
+from .invariants import INVARIANTS, Violation, check_all
 from .policy import NAIVE, JobContext, Policy
 from .queue import Event, Job, Lease, Queue, append_history
 from .schema import SCHEMA_VERSION
@@ -16,10 +17,10 @@ from .worker import CHECKPOINTS, END_OF_JOB, Worker, no_checkpoint
 
 __all__ = [
     "APPLIED", "BadInput", "CHECKPOINTS", "Clock", "ClockError", "CorruptDatabase", "DUPLICATE",
-    "END_OF_JOB", "Effect", "EffectRefused", "Event", "HarnessError", "IllegalTransition",
+    "END_OF_JOB", "Effect", "EffectRefused", "Event", "HarnessError", "INVARIANTS", "IllegalTransition", "Violation", "check_all",
     "InvalidArgument", "InvalidPayload", "Job", "JobContext", "JobState", "LabError", "Lease",
     "Ledger", "ManualClock", "NAIVE", "Policy", "Queue", "SCHEMA_VERSION", "STALE", "ScheduleError",
-    "SchemaMismatch", "SharedClock", "SkewedClock", "Store", "StoreError", "SystemClock", "TERMINAL",
+    "SchemaMismatch", "SharedClock", "StaleLease", "SkewedClock", "Store", "StoreError", "SystemClock", "TERMINAL",
     "UnknownJob", "UnknownJobKind", "UnreachableCheckpoint", "Worker", "WrongProcess",
     "append_history", "decide", "no_checkpoint", "read_ledger",
 ]

@@ -75,6 +75,13 @@ class IllegalTransition(LabError):
     """Raised when a job is asked to make a transition its current state forbids."""
 
 
+class StaleLease(LabError):
+    """Raised when a fenced policy refuses a worker whose lease is no longer the job's current one.
+
+    The refusal is recorded in the history. The worker must abandon the job.
+    """
+
+
 # --- clock -----------------------------------------------------------------
 
 

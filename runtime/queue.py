@@ -101,6 +101,7 @@ SQL_HISTORY_JOB = (
     "SELECT seq, at, worker, job_id, event, token, state, detail FROM history WHERE job_id = ? ORDER BY seq"
 )
 SQL_ALL_JOBS = "SELECT * FROM jobs ORDER BY id"
+SQL_VISIBLE_AT = "SELECT visible_at FROM jobs WHERE id = ?"
 SQL_COUNT_BY_STATE = "SELECT state, COUNT(*) FROM jobs GROUP BY state"
 
 # --- records ---------------------------------------------------------------
@@ -291,6 +292,13 @@ class Queue:
 
     def get(self, job_id: int) -> Job:
         return self._get(self.store.connection(), job_id)
+
+    def visible_at(self, job_id: int) -> float | None:
+        """When the job can next be leased (its retry time, or its lease expiry); None once terminal."""
+        rows = self.store.query(SQL_VISIBLE_AT, (job_id,))
+        if not rows:
+            raise UnknownJob(f"no job with id {job_id} in {self.store.path}")
+        return rows[0][0]
 
     def jobs(self) -> list[Job]:
         cur = self.store.connection().execute(SQL_ALL_JOBS)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from .effects import Effect, Ledger
-from .errors import EffectRefused, IllegalTransition, InvalidArgument, UnknownJobKind
+from .errors import EffectRefused, IllegalTransition, InvalidArgument, StaleLease, UnknownJobKind
 from .policy import NAIVE, JobContext, Policy
 from .queue import Lease, Queue
 
@@ -71,13 +71,13 @@ class Worker:
         cp("before_effect", job, token)
         try:
             self.last_effect = self._act(ctx)
-        except EffectRefused:
+        except (EffectRefused, StaleLease):
             cp("abandoned", job, token)
             return "abandoned"
         except Exception as exc:  # the handler failed: the policy decides what happens to the job
             try:
                 self.policy.on_error(ctx, exc)
-            except IllegalTransition:
+            except (IllegalTransition, StaleLease):
                 cp("abandoned", job, token)
                 return "abandoned"
             cp("failed", job, token)
@@ -86,7 +86,7 @@ class Worker:
         cp("before_commit", job, token)
         try:
             self.policy.commit(ctx)
-        except (IllegalTransition, EffectRefused):
+        except (IllegalTransition, EffectRefused, StaleLease):
             cp("abandoned", job, token)
             return "abandoned"
         cp("committed", job, token)

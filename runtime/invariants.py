@@ -1,0 +1,187 @@
+"""Every invariant of docs/01_invariants.md, as a function over the history and the ledger.
+
+Each ``check_*`` function takes what a run left behind — the ``history`` rows
+(``runtime.Event``), the ledger records (``runtime.Effect``), and the job
+rows (``runtime.Job``) — and returns a list of ``Violation``; an empty list
+means the invariant held. Nothing here trusts a worker's own account: the
+history is written in the same transaction as each change, and the ledger is
+the outside world's record.
+
+``check_all`` runs them all. INV_002 (no lost job) is a liveness property and
+is judged only when the caller says the run was drained (healthy workers ran
+until idle with the clock past every expiry and retry time).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from .effects import Effect
+from .queue import Event, Job
+from .states import TERMINAL, TRANSITIONS, JobState
+
+DEFAULT_MAX_ATTEMPTS = 5
+
+# history event -> the transition it records (refusals and enqueue are not transitions)
+EVENT_ACTION = {"leased": "lease", "extended": "extend", "committed": "commit", "failed": "fail",
+                "dead": "bury", "released": "release"}
+
+INVARIANTS = {
+    "INV_001": "logical idempotency: at most one applied effect per job",
+    "INV_002": "no lost job: after a drain every job is committed or dead",
+    "INV_003": "lease exclusivity: at most one unexpired lease per job at any clock instant",
+    "INV_004": "commit only by the current lease holder",
+    "INV_005": "bounded attempts: no job is leased more than max_attempts times",
+    "INV_006": "state and history agree: the job's state is the one its history replays to",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken invariant, with what is needed to explain it."""
+
+    invariant: str
+    job: int | None
+    message: str
+    workers: tuple[str, ...] = ()
+    evidence: tuple[Any, ...] = field(default=(), compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.invariant} violated: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"invariant": self.invariant, "job": self.job, "message": self.message,
+                "workers": list(self.workers)}
+
+
+def _by_job(history: Iterable[Event]) -> dict[int, list[Event]]:
+    out: dict[int, list[Event]] = defaultdict(list)
+    for e in history:
+        out[e.job_id].append(e)
+    return out
+
+
+def check_idempotency(ledger: Sequence[Effect]) -> list[Violation]:
+    """INV_001: at most one ``applied`` ledger record per job."""
+    applied: dict[int, list[Effect]] = defaultdict(list)
+    for rec in ledger:
+        if rec.applied:
+            applied[rec.job].append(rec)
+    out = []
+    for job, recs in sorted(applied.items()):
+        if len(recs) > 1:
+            who = ", ".join(f"{r.worker} (token {r.token}, t={r.at:g})" for r in recs)
+            out.append(Violation("INV_001", job, f"job {job}'s effect was applied {len(recs)} times: by {who}",
+                                 tuple(r.worker for r in recs), tuple(recs)))
+    return out
+
+
+def check_no_lost_job(jobs: Sequence[Job]) -> list[Violation]:
+    """INV_002: after a drain, every job is in a terminal state."""
+    return [Violation("INV_002", j.id, f"job {j.id} is still {j.state.value} after the drain"
+                      + (f" (lease held by {j.lease_owner})" if j.lease_owner else ""),
+                      (j.lease_owner,) if j.lease_owner else ())
+            for j in jobs if j.state not in TERMINAL]
+
+
+def _lease_intervals(events: list[Event]) -> list[tuple[float, float, str, int, Event]]:
+    """(start, end, worker, token, row) for each lease or extension, cut short when the job leaves 'leased'."""
+    spans: list[list[Any]] = []
+    for e in events:
+        if e.event in ("leased", "extended"):
+            spans.append([e.at, float(e.detail.get("expires_at", e.at)), e.worker, e.token, e])
+        elif e.event in ("committed", "failed", "dead", "released"):
+            for s in spans:  # the job left 'leased': every open lease ends here
+                s[1] = min(s[1], e.at)
+    return [tuple(s) for s in spans]  # type: ignore[misc]
+
+
+def check_lease_exclusivity(history: Sequence[Event]) -> list[Violation]:
+    """INV_003: no two leases of one job held by different (worker, token) overlap in clock time."""
+    out = []
+    for job, events in sorted(_by_job(history).items()):
+        spans = _lease_intervals(events)
+        for i, (s1, e1, w1, t1, r1) in enumerate(spans):
+            for s2, e2, w2, t2, r2 in spans[i + 1:]:
+                if (w1, t1) != (w2, t2) and max(s1, s2) < min(e1, e2):
+                    out.append(Violation(
+                        "INV_003", job,
+                        f"job {job} had two live leases at t={max(s1, s2):g}: {w1} (token {t1}, "
+                        f"[{s1:g}, {e1:g})) and {w2} (token {t2}, [{s2:g}, {e2:g}))", (w1, w2), (r1, r2)))
+    return out
+
+
+def check_commit_by_holder(history: Sequence[Event]) -> list[Violation]:
+    """INV_004: each ``committed`` row's (worker, token) is that of the job's latest lease before it."""
+    out = []
+    for job, events in sorted(_by_job(history).items()):
+        holder: tuple[str | None, int | None] = (None, None)
+        for e in events:
+            if e.event == "leased":
+                holder = (e.worker, e.token)
+            elif e.event == "committed" and (e.worker, e.token) != holder:
+                out.append(Violation(
+                    "INV_004", job, f"job {job} was committed by {e.worker} (token {e.token}) at t={e.at:g} "
+                    f"while {holder[0]} (token {holder[1]}) held its lease", (e.worker, holder[0] or "-"), (e,)))
+    return out
+
+
+def check_bounded_attempts(history: Sequence[Event], max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> list[Violation]:
+    """INV_005: no job is leased more than ``max_attempts`` times."""
+    out = []
+    for job, events in sorted(_by_job(history).items()):
+        leases = [e for e in events if e.event == "leased"]
+        if len(leases) > max_attempts:
+            out.append(Violation("INV_005", job, f"job {job} was leased {len(leases)} times, more than the "
+                                 f"bound of {max_attempts}", tuple(sorted({e.worker for e in leases}))))
+    return out
+
+
+def check_state_agrees(history: Sequence[Event], jobs: Sequence[Job]) -> list[Violation]:
+    """INV_006: replaying each job's history through the state table gives its stored state."""
+    out = []
+    events = _by_job(history)
+    for job in jobs:
+        state: JobState | None = None
+        for e in events.get(job.id, []):
+            if e.event == "enqueued":
+                state = JobState.QUEUED
+                continue
+            action = EVENT_ACTION.get(e.event)
+            if action is None:  # a refusal: no transition, but it must see the replayed state
+                continue
+            after = TRANSITIONS.get((state, action)) if state is not None else None
+            if after is None or (e.state is not None and e.state != after.value):
+                out.append(Violation("INV_006", job.id, f"job {job.id}'s history has '{e.event}' (seq {e.seq}) "
+                                     f"from state {state and state.value!r}, which the state table does not allow",
+                                     (e.worker,) if e.worker else (), (e,)))
+                break
+            state = after
+        else:
+            if state != job.state:
+                out.append(Violation("INV_006", job.id, f"job {job.id} is {job.state.value} in the store but its "
+                                     f"history replays to {state and state.value!r}"))
+    return out
+
+
+def check_all(history: Sequence[Event], ledger: Sequence[Effect], jobs: Sequence[Job], *,
+              drained: bool = False, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> list[Violation]:
+    """Every invariant; INV_002 only when ``drained``."""
+    out = check_idempotency(ledger)
+    if drained:
+        out += check_no_lost_job(jobs)
+    out += check_lease_exclusivity(history)
+    out += check_commit_by_holder(history)
+    out += check_bounded_attempts(history, max_attempts)
+    out += check_state_agrees(history, jobs)
+    return out
+
+
+def verdicts(violations: Sequence[Violation], drained: bool = False) -> dict[str, list[Violation]]:
+    """Violations grouped by invariant, with an (empty) entry for every invariant that was checked."""
+    out: dict[str, list[Violation]] = {k: [] for k in INVARIANTS if drained or k != "INV_002"}
+    for v in violations:
+        out.setdefault(v.invariant, []).append(v)
+    return out
