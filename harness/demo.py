@@ -1,0 +1,90 @@
+"""The repro demo: one failure mode, under the policy that shows it and the one that fixes it.
+
+    python -m harness.demo FM_001 [--variant pause] [--kill A:after_effect]
+
+For each policy it prints the timeline (one column per worker, the clock,
+every checkpoint, the kill/pause/clock steps, the effects), the effect count
+per job and the invariant verdicts. Exit status: 0 when the naive run shows
+the failure mode's invariant violated and the fixed run violates nothing;
+1 otherwise; 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from failure_modes import catalog
+from runtime import BadInput, CHECKPOINTS, LabError
+from runtime.invariants import INVARIANTS, verdicts
+
+from .scenario import RunResult, Scenario
+from .timeline import effect_counts, render_text
+
+
+def kill_schedule(scenario: Scenario, worker: str, checkpoint: str) -> list[dict]:
+    """Enqueue the scenario's jobs, kill ``worker`` at ``checkpoint``, let the lease expire; the run drains."""
+    if worker not in scenario.workers:
+        raise BadInput(f"--kill names unknown worker {worker!r}; workers are {', '.join(scenario.workers)}")
+    if checkpoint not in CHECKPOINTS:
+        raise BadInput(f"--kill names unknown checkpoint {checkpoint!r}; checkpoints are {', '.join(CHECKPOINTS)}")
+    enqueues = [s for s in scenario.steps() if s["op"] == "enqueue"]
+    return enqueues + [{"op": "run_until", "worker": worker, "checkpoint": checkpoint},
+                       {"op": "kill", "worker": worker}, {"op": "advance", "seconds": scenario.lease_ttl + 1}]
+
+
+def report(run: RunResult, out=None) -> None:
+    out = out or sys.stdout
+    print(f"\n--- policy: {run.policy} ---", file=out)
+    print(render_text(run.trace, run.ledger, run.workers), file=out)
+    print("\neffects per job (from the ledger):", file=out)
+    for job, c in sorted(effect_counts(run.ledger).items()):
+        extra = "".join(f", {c[k]} {k}" for k in ("duplicate", "stale") if c[k])
+        print(f"  job {job}: {c['applied']} applied ({', '.join(c['by']) or '-'}){extra}", file=out)
+    print("invariants:", file=out)
+    for inv, found in verdicts(run.violations, drained=run.drained).items():
+        if not found:
+            print(f"  {inv} ok        {INVARIANTS[inv]}", file=out)
+        for v in found:
+            print(f"  {inv} VIOLATED  {v.message}", file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="repro", description=__doc__.splitlines()[0])
+    p.add_argument("mode", help="failure mode: FM_001, fm001, 1, …")
+    p.add_argument("--variant", help="which schedule of the failure mode (default: its first)")
+    p.add_argument("--kill", metavar="WORKER:CHECKPOINT", help="instead: kill WORKER at CHECKPOINT, then drain")
+    p.add_argument("--naive", help="the policy that shows the failure (default: the scenario's)")
+    p.add_argument("--fix", help="the policy that prevents it (default: the scenario's)")
+    args = p.parse_args(argv)
+    try:
+        entry = catalog.find(args.mode)
+        sc = entry.scenario
+        if args.kill:
+            worker, _, checkpoint = args.kill.partition(":")
+            steps, label = kill_schedule(sc, worker, checkpoint), f"kill {worker} at {checkpoint}"
+        else:
+            steps, label = sc.steps(args.variant), f"variant '{args.variant or sc.default_variant}'"
+        print(f"{entry.id} - {sc.title}; {label}; workers {', '.join(sc.workers)}; lease ttl {sc.lease_ttl:g} s")
+        print(f"spec: {entry.spec}")
+        runs = [sc.run(pol, steps=steps) for pol in (args.naive or sc.naive, args.fix or sc.fix)]
+    except BadInput as exc:
+        print(f"repro: {exc}", file=sys.stderr)
+        return 2
+    except LabError as exc:
+        print(f"repro: the run failed: {exc}", file=sys.stderr)
+        return 1
+    for run in runs:
+        report(run)
+    naive, fixed = runs
+    shown = bool(naive.violated(sc.invariant))
+    print("\nverdict:")
+    print(f"  {naive.policy}: " + (f"{sc.invariant} violated - the failure reproduces" if shown
+                                   else f"{sc.invariant} held - this schedule does not reproduce the failure"))
+    print(f"  {fixed.policy}: " + ("every invariant held - the fix prevents it" if fixed.ok
+                                   else f"violated {sorted({v.invariant for v in fixed.violations})}"))
+    return 0 if shown and fixed.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
