@@ -7,6 +7,9 @@ Contract
   the pipe and blocks until the coordinator answers ``GO``.
 - The first report is the first ``poll``: the worker touches the queue only
   after the coordinator has released it from there.
+- ``RESET`` instead of ``GO`` starts a new run in the same process (the
+  coordinator has emptied the store and the ledger and rewound the clock):
+  the worker unwinds to the top of its loop and reports its first ``poll``.
 - If the worker loop raises, the child reports ``["!error", text]`` and exits
   with status 1; if the coordinator goes away (EOF), the child exits at once.
 - The child takes no multiprocess lock, so a SIGKILL at any point leaves
@@ -26,7 +29,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 GO = b"g"
+RESET = b"r"
 ERROR = "!error"
+
+
+class _Reset(BaseException):
+    """The coordinator starts a new run on the same store: unwind to the top of the loop.
+
+    A BaseException so that no ``except Exception`` in a handler or policy can swallow it.
+    """
 
 
 @dataclass(frozen=True)
@@ -73,17 +84,27 @@ def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> N
         policy = policies.get(spec.policy)
         store = Store.open(spec.db_path, create=False)
         queue = Queue(store, clock)
-        ledger = Ledger(spec.ledger_path, clock, **policy.ledger_options())
 
         def checkpoint(name: str, job: int | None, token: int | None) -> None:
             send(json.dumps([name, job, token, now()]).encode())
-            if recv() != GO:  # pragma: no cover - protocol guard
-                raise SystemExit(3)
+            answer = recv()
+            if answer == GO:
+                return
+            if answer == RESET:
+                raise _Reset()
+            raise SystemExit(3)  # pragma: no cover - protocol guard
 
-        worker = Worker(spec.name, queue, ledger, spec.handlers, lease_ttl=spec.lease_ttl,
-                        policy=policy, checkpoint=checkpoint)
         while True:
-            worker.run_once()
+            # A new run starts here: the ledger index is rebuilt (the file was truncated);
+            # the store connection and the clock mapping are kept, warm.
+            ledger = Ledger(spec.ledger_path, clock, **policy.ledger_options())
+            worker = Worker(spec.name, queue, ledger, spec.handlers, lease_ttl=spec.lease_ttl,
+                            policy=policy, checkpoint=checkpoint)
+            try:
+                while True:
+                    worker.run_once()
+            except _Reset:
+                continue
     except (EOFError, BrokenPipeError, ConnectionResetError):
         os._exit(0)  # the coordinator is gone: nothing to report to
     except BaseException as exc:  # report, then die: the coordinator turns it into a HarnessError

@@ -39,7 +39,7 @@ from runtime import (CHECKPOINTS, TERMINAL, Violation, check_all, Effect, Harnes
 from runtime.errors import InvalidArgument
 from runtime.invariants import DEFAULT_MAX_ATTEMPTS
 
-from .gate import ERROR, GO, WorkerSpec, worker_main
+from .gate import ERROR, GO, RESET, WorkerSpec, worker_main
 from .handlers import DEFAULT_HANDLERS
 from .trace import Stop, TraceEvent
 
@@ -102,6 +102,7 @@ class Harness:
         self.db_path = os.path.join(self.workdir, "queue.db")
         self.ledger_path = os.path.join(self.workdir, "ledger.jsonl")
         clock_path = os.path.join(self.workdir, "clock")
+        self._clock_start = float(clock_start)
         self.clock = SharedClock.create(clock_path, start=clock_start)
         self.store = Store.open(self.db_path)
         self.queue = Queue(self.store, self.clock, kinds=self.handlers)
@@ -120,6 +121,7 @@ class Harness:
         self._steps: list[dict[str, Any]] = []
         self._version = 0
         self._closed = False
+        self.last_drain: bool = False
         _LIVE.add(self)
         try:
             for name in names:
@@ -178,6 +180,33 @@ class Harness:
         w.conn = None
         w.proc.close() if w.exitcode is not None else None
         w.proc = None
+
+    def reset(self) -> None:
+        """Start a new run on the same processes, store file and clock file.
+
+        The store and the ledger are emptied, the clock is rewound to its start, paused workers
+        are continued, live workers are sent back to their first ``poll``, and killed or crashed
+        ones are restarted. Afterwards the harness is indistinguishable from a fresh one: the same
+        schedule gives the same trace (the explorer relies on it; tests check it).
+        """
+        if self._closed:
+            raise HarnessError("cannot reset: the harness is closed")
+        for w in self._workers.values():
+            if w.status == "paused":
+                os.kill(w.proc.pid, signal.SIGCONT)
+                self._wait_proc_state(w, "S", "R")
+                w.status = "at"
+        self.queue.empty()
+        os.truncate(self.ledger_path, 0)
+        self.clock.new_epoch(self._clock_start)
+        self._trace, self._steps, self._version, self.last_drain = [], [], 0, False
+        for w in self._workers.values():
+            if w.status == "at":
+                w.at = None
+                w.conn.send_bytes(RESET)
+                self._await(w)
+            else:
+                self._start(w)
 
     # --- the gate ----------------------------------------------------------------
 
@@ -331,6 +360,8 @@ class Harness:
 
     def restart(self, worker: str) -> Stop:
         """A fresh process under the same name, after a kill or a crash; it stops at its first ``poll``."""
+        if self._closed:
+            raise HarnessError(f"cannot restart {worker}: the harness is closed")
         w = self._worker(worker)
         if w.status not in ("killed", "crashed"):
             raise HarnessError(f"worker {worker} is running (at {w.at}); kill({worker!r}) it before restart")
@@ -413,6 +444,10 @@ class Harness:
         if self._closed:
             raise HarnessError("cannot drain: the harness is closed")
         self._steps.append({"op": "drain"})
+        self.last_drain = self._drain(max_steps)
+        return self.last_drain
+
+    def _drain(self, max_steps: int) -> bool:
         steps = 0
         while steps < max_steps:
             pending = [j for j in self.jobs() if j.state not in TERMINAL]

@@ -86,22 +86,32 @@ class Scenario:
             raise BadInput(f"scenario {self.name} has no variant {variant!r}; "
                            f"variants: {', '.join(self.variants)}") from None
 
-    def harness(self, workdir: str | os.PathLike | None, policy: str, **options: Any) -> Harness:
-        return Harness(workdir, workers=self.workers, policy=policy, lease_ttl=self.lease_ttl,
+    def harness(self, workdir: str | os.PathLike | None, policy: str, workers: Sequence[str] | None = None,
+                lease_ttl: float | None = None, **options: Any) -> Harness:
+        return Harness(workdir, workers=tuple(workers or self.workers), policy=policy,
+                       lease_ttl=self.lease_ttl if lease_ttl is None else lease_ttl,
                        **{**self.harness_options, **options})
 
     def run(self, policy: str, variant: str | None = None, workdir: str | os.PathLike | None = None,
-            steps: Sequence[dict[str, Any]] | None = None, drain: bool = True, **options: Any) -> RunResult:
-        """Run a variant (or explicit ``steps``) under ``policy`` on real processes; drain; check."""
+            steps: Sequence[dict[str, Any]] | None = None, drain: bool = True,
+            workers: Sequence[str] | None = None, lease_ttl: float | None = None, **options: Any) -> RunResult:
+        """Run a variant (or explicit ``steps``) under ``policy`` on real processes; drain; check.
+
+        With ``drain=False`` the run is judged drained only if its steps end with a ``drain`` step.
+        """
         variant = variant or self.default_variant
-        steps = self.steps(variant) if steps is None else schedule.validate_steps(list(steps), self.workers)
+        workers = tuple(workers or self.workers)
+        steps = self.steps(variant) if steps is None else schedule.validate_steps(list(steps), workers)
         with tempfile.TemporaryDirectory(prefix=f"ffq-{self.name}-") as tmp:
-            with self.harness(workdir or tmp, policy, **options) as h:
+            with self.harness(workdir or tmp, policy, workers, lease_ttl, **options) as h:
                 schedule.apply(h, steps)
-                drained = h.drain() if drain else False
+                if drain:
+                    drained = h.drain()
+                else:
+                    drained = bool(steps) and steps[-1]["op"] == "drain" and h.last_drain
                 return RunResult(self.name, variant, h.policy_name, h.steps, h.trace, h.history(), h.ledger(),
                                  h.jobs(), h.check(drained=drained, max_attempts=self.max_attempts), drained,
-                                 self.workers, self.lease_ttl)
+                                 workers, h.lease_ttl)
 
 
 def load_scenario(ref: str) -> Scenario:

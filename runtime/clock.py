@@ -135,6 +135,13 @@ class SharedClock:
         self._write(when)
         return when
 
+    def new_epoch(self, start: float = 0.0) -> float:
+        """Rewind to ``start`` for a new run. Owner only, and only while every reader is parked
+        (the harness calls it from ``Harness.reset`` with all workers blocked at a gate):
+        within a run, time never goes back."""
+        self._write(float(start))
+        return float(start)
+
     def close(self) -> None:
         if not self._map.closed:
             self._map.close()

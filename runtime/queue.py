@@ -102,7 +102,10 @@ SQL_HISTORY_JOB = (
 )
 SQL_ALL_JOBS = "SELECT * FROM jobs ORDER BY id"
 SQL_VISIBLE_AT = "SELECT visible_at FROM jobs WHERE id = ?"
+SQL_CLAIMABLE = "SELECT 1 FROM jobs WHERE visible_at IS NOT NULL AND visible_at <= ? LIMIT 1"
+SQL_NEXT_VISIBLE = "SELECT MIN(visible_at) FROM jobs WHERE visible_at > ?"
 SQL_COUNT_BY_STATE = "SELECT state, COUNT(*) FROM jobs GROUP BY state"
+SQL_EMPTY = ("DELETE FROM jobs", "DELETE FROM history", "DELETE FROM sqlite_sequence WHERE name = 'history'")
 
 # --- records ---------------------------------------------------------------
 
@@ -300,6 +303,14 @@ class Queue:
             raise UnknownJob(f"no job with id {job_id} in {self.store.path}")
         return rows[0][0]
 
+    def claimable(self) -> bool:
+        """Would a ``lease`` now find a job?"""
+        return bool(self.store.query(SQL_CLAIMABLE, (self.clock.now(),)))
+
+    def next_deadline(self) -> float | None:
+        """The earliest future time at which a job becomes claimable (a lease expiry or retry time)."""
+        return self.store.query(SQL_NEXT_VISIBLE, (self.clock.now(),))[0][0]
+
     def jobs(self) -> list[Job]:
         cur = self.store.connection().execute(SQL_ALL_JOBS)
         cols = [d[0] for d in cur.description]
@@ -311,6 +322,12 @@ class Queue:
         else:
             rows = self.store.query(SQL_HISTORY_JOB, (job_id,))
         return [_event(r) for r in rows]
+
+    def empty(self) -> None:
+        """Delete every job and history row and restart the numbering (a new run on the same file)."""
+        with self.store.transaction() as conn:
+            for stmt in SQL_EMPTY:
+                conn.execute(stmt)
 
     def counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in JobState}

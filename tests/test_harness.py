@@ -226,3 +226,23 @@ def test_checkpoint_names_are_the_documented_ones():
     assert CHECKPOINTS[:6] == tuple(HAPPY_PATH)
     doc = open(os.path.join(os.path.dirname(__file__), "..", "runtime", "worker.py")).read()
     assert all(name in doc for name in CHECKPOINTS)
+
+
+def test_reset_gives_the_same_trace_as_a_fresh_harness(make_harness):
+    # Given a schedule with a kill, a pause and a clock jump
+    steps = ([{"op": "enqueue", "kind": "charge", "payload": {"amount": 1}}] + slow_effect("A", 31)
+             + [{"op": "run_until", "worker": "B", "checkpoint": "before_commit"}, {"op": "pause", "worker": "B"}]
+             + kill_at("A", "before_commit") + [{"op": "drain"}])
+    with make_harness() as fresh:
+        schedule.apply(fresh, steps)
+        expected = dumps(fresh.trace), [e.as_dict() for e in fresh.history()], fresh.ledger()
+    # When the same schedule runs twice more on one harness, reset in between
+    with make_harness() as h:
+        pids = {h.pid("A"), h.pid("B")}
+        for _ in range(2):
+            h.reset()
+            schedule.apply(h, steps)
+            # Then each run is indistinguishable from the fresh one
+            assert (dumps(h.trace), [e.as_dict() for e in h.history()], h.ledger()) == expected
+        assert h.pid("B") in pids      # the paused worker was continued and reused
+        assert h.pid("A") not in pids  # the killed one was restarted
