@@ -438,8 +438,9 @@ class Harness:
     def drain(self, max_steps: int = 2000) -> bool:
         """Let healthy workers finish the queue: the clock moves past every lease expiry and retry
         time, and live, unpaused workers run round-robin until every job is terminal or no worker
-        can make progress. Killed workers are not restarted. Returns True when the queue is empty of
-        live work within ``max_steps`` steps (a poison job under a retry-forever policy returns False).
+        can make progress (quiescence). Killed workers are not restarted, paused ones stay paused.
+        Returns True when the run was drained — INV_002 may then be judged — and False when no
+        healthy worker exists or ``max_steps`` ran out first (a job retried forever).
         """
         if self._closed:
             raise HarnessError("cannot drain: the harness is closed")
@@ -453,14 +454,14 @@ class Harness:
             pending = [j for j in self.jobs() if j.state not in TERMINAL]
             if not pending:
                 return True
-            horizon = max(self.queue.visible_at(j.id) or 0.0 for j in pending)
-            if horizon > self.clock.now():
-                self.clock.set(horizon)
+            times = [t for t in (self.queue.visible_at(j.id) for j in pending) if t is not None]
+            if times and max(times) > self.clock.now():
+                self.clock.set(max(times))
                 self._version += 1
-                self._record("advance", detail={"to": horizon, "drain": True})
+                self._record("advance", detail={"to": max(times), "drain": True})
             healthy = [w for w in self._workers.values() if w.status == "at"]
             if not healthy:
-                return False
+                return False  # nobody healthy to drain with: liveness cannot be judged
             progressed = False
             for w in healthy:
                 # one job's worth of steps, or until the worker finds nothing to do
@@ -474,8 +475,8 @@ class Harness:
                         break
             if not progressed and all(w.at.checkpoint == "idle" and w.idle_version == self._version
                                       for w in healthy):
-                return not [j for j in self.jobs() if j.state not in TERMINAL]
-        return False
+                return True  # quiescent: whatever is not terminal now is lost (INV_002)
+        return False  # the step budget ran out: a livelock (a job retried forever), not a drain
 
     def integrity_check(self) -> str:
         return self.store.integrity_check()

@@ -16,7 +16,8 @@ A schedule file wraps the steps with what is needed to set the run up again:
 
 ``validate_steps`` rejects a malformed schedule with a ``ScheduleError`` that
 names the step, before anything runs. ``apply`` performs the steps on a
-``Harness``; ``replay`` sets up a harness from a file and applies it.
+``Harness``; ``save`` and ``load`` write and read schedule files (``ffq replay``
+runs one again and compares its trace digest and verdict).
 """
 
 from __future__ import annotations

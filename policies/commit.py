@@ -72,6 +72,10 @@ class Fenced(Policy):
     def commit(self, ctx: JobContext) -> None:
         fenced_commit(ctx)
 
+    def on_error(self, ctx: JobContext, error: BaseException) -> str:
+        fenced_fail(ctx, f"{type(error).__name__}: {error}")
+        return "failed"
+
 
 def record_refusal(ctx: JobContext, event: str, reason: str) -> None:
     """Append a non-transition history row saying a stale attempt was refused."""
@@ -99,3 +103,29 @@ def fenced_commit(ctx: JobContext) -> None:
         append_history(conn, now, lease.worker, lease.job_id, "commit_refused", lease.token, state,
                        holder=holder, holder_token=token, reason=reason)
     raise StaleLease(f"commit refused: {reason}; abandon the job")
+
+
+SQL_FENCED_REQUEUE = """
+UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+                visible_at = :visible_at, last_error = :error, updated_at = :now
+WHERE id = :id AND state = 'leased' AND lease_owner = :worker AND token = :token
+RETURNING id
+"""
+
+
+def fenced_fail(ctx: JobContext, error: str, retry_at: float | None = None) -> None:
+    """Put the job back only if ``ctx.lease`` is still current; a stale worker must not requeue
+    a job another worker holds. Otherwise record ``fail_refused`` and raise ``StaleLease``."""
+    queue, lease = ctx.queue, ctx.lease
+    now = queue.clock.now()
+    visible = now if retry_at is None else float(retry_at)
+    with queue.store.transaction() as conn:
+        if conn.execute(SQL_FENCED_REQUEUE, {"id": lease.job_id, "worker": lease.worker, "token": lease.token,
+                                             "visible_at": visible, "error": error, "now": now}).fetchone():
+            append_history(conn, now, lease.worker, lease.job_id, "failed", lease.token,
+                           decide("leased", "fail"), error=error, retry_at=visible)
+            return
+        state, holder, token = conn.execute(SQL_HOLDER, (lease.job_id,)).fetchone()
+        append_history(conn, now, lease.worker, lease.job_id, "fail_refused", lease.token, state,
+                       holder=holder, holder_token=token, error=error)
+    raise StaleLease(f"fail refused: job {lease.job_id} is {state}; {lease.worker}'s token {lease.token} is stale")

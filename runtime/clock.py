@@ -6,8 +6,9 @@ Contract
 - ``ManualClock`` is moved by hand, in one process, and refuses to go back.
 - ``SharedClock`` lives in an 8-byte file mapped into memory. Its owner (the
   process that created it: the harness coordinator) is the only one that can
-  move it; every other process attaches read-only, so a worker physically
-  cannot write it, and reads take no lock (a worker killed while reading
+  move it; every other process attaches read-only (and a forked child drops
+  the owner's writable mapping it inherited), so a worker physically cannot
+  write it, and reads take no lock (a worker killed while reading
   leaves nothing held).
 - ``SkewedClock`` wraps another clock with an offset and a rate, to model a
   worker whose clock disagrees (FM_010).
@@ -22,6 +23,7 @@ import mmap
 import os
 import struct
 import time
+import weakref
 from typing import Protocol, runtime_checkable
 
 from .errors import ClockError, InvalidArgument
@@ -94,6 +96,11 @@ class SharedClock:
             self._map = mmap.mmap(fd, _DOUBLE.size, access=access)
         finally:
             os.close(fd)
+        if owner:
+            # A forked child inherits the owner's writable mapping; it is swapped for a
+            # read-only one there, so that only the owner's process can write the clock at all.
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: _unmap_in_child(ref))
 
     @classmethod
     def create(cls, path: str, start: float = 0.0) -> "SharedClock":
@@ -152,6 +159,20 @@ class SharedClock:
     def __repr__(self) -> str:
         role = "owner" if self.is_owner else "reader"
         return f"SharedClock({self.path!r}, {role}, now={self.now()})"
+
+
+def _unmap_in_child(ref: "weakref.ref[SharedClock]") -> None:
+    """In a forked child: swap the inherited writable mapping for a read-only one."""
+    clock = ref()
+    if clock is None or clock._map.closed:
+        return
+    fd = os.open(clock.path, os.O_RDONLY)
+    try:
+        readonly = mmap.mmap(fd, _DOUBLE.size, access=mmap.ACCESS_READ)
+    finally:
+        os.close(fd)
+    clock._map.close()
+    clock._map = readonly
 
 
 class SkewedClock:

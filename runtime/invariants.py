@@ -78,12 +78,18 @@ def check_idempotency(ledger: Sequence[Effect]) -> list[Violation]:
     return out
 
 
-def check_no_lost_job(jobs: Sequence[Job]) -> list[Violation]:
-    """INV_002: after a drain, every job is in a terminal state."""
-    return [Violation("INV_002", j.id, f"job {j.id} is still {j.state.value} after the drain"
-                      + (f" (lease held by {j.lease_owner})" if j.lease_owner else ""),
-                      (j.lease_owner,) if j.lease_owner else ())
-            for j in jobs if j.state not in TERMINAL]
+def check_no_lost_job(jobs: Sequence[Job], history: Sequence[Event] = ()) -> list[Violation]:
+    """INV_002: after a drain, every enqueued job exists and is in a terminal state."""
+    out = [Violation("INV_002", j.id, f"job {j.id} is still {j.state.value} after the drain"
+                     + (f" (lease held by {j.lease_owner})" if j.lease_owner else ""),
+                     (j.lease_owner,) if j.lease_owner else ())
+           for j in jobs if j.state not in TERMINAL]
+    present = {j.id for j in jobs}
+    for e in history:
+        if e.event == "enqueued" and e.job_id not in present:
+            out.append(Violation("INV_002", e.job_id, f"job {e.job_id} was enqueued (seq {e.seq}) and no "
+                                 "longer exists: it was deleted without reaching a terminal state"))
+    return out
 
 
 def _lease_intervals(events: list[Event]) -> list[tuple[float, float, str, int, Event]]:
@@ -150,7 +156,12 @@ def check_state_agrees(history: Sequence[Event], jobs: Sequence[Job]) -> list[Vi
                 state = JobState.QUEUED
                 continue
             action = EVENT_ACTION.get(e.event)
-            if action is None:  # a refusal: no transition, but it must see the replayed state
+            if action is None:  # a refusal: no transition, but it records the state it saw
+                if e.state is not None and state is not None and e.state != state.value:
+                    out.append(Violation("INV_006", job.id, f"job {job.id}'s '{e.event}' row (seq {e.seq}) "
+                                         f"saw state {e.state!r} where its history replays to {state.value!r}",
+                                         (e.worker,) if e.worker else (), (e,)))
+                    break
                 continue
             after = TRANSITIONS.get((state, action)) if state is not None else None
             if after is None or (e.state is not None and e.state != after.value):
@@ -171,7 +182,7 @@ def check_all(history: Sequence[Event], ledger: Sequence[Effect], jobs: Sequence
     """Every invariant; INV_002 only when ``drained``."""
     out = check_idempotency(ledger)
     if drained:
-        out += check_no_lost_job(jobs)
+        out += check_no_lost_job(jobs, history)
     out += check_lease_exclusivity(history)
     out += check_commit_by_holder(history)
     out += check_bounded_attempts(history, max_attempts)

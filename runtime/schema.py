@@ -7,7 +7,7 @@ partial index on it lets the claim be a single index range scan; an ``OR`` over
 two states would make SQLite sort (see ``scripts/bench_queue.py``).
 
 ``history`` is append-only. Every transition appends exactly one row in the
-same transaction as the change; refusals (a stale commit, a stale extend)
+same transaction as the change; refusals (``commit_refused``, ``effect_refused``)
 append a row too, without changing the job. The invariant checks read it.
 
 ``PRAGMA user_version`` carries ``SCHEMA_VERSION``.
