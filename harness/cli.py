@@ -175,8 +175,9 @@ def cmd_explore(args) -> int:
     sc, label = _scenario(args.scenario)
     import policies
     policy = policies.get(args.policy or sc.naive).name
-    faults = frozenset(f for f in args.faults.split(",") if f) if args.faults is not None else frozenset({"clock"})
-    config = Config(sc, policy, jobs_of(sc, args.jobs), faults,
+    faults = (frozenset(f for f in args.faults.split(",") if f) if args.faults is not None
+              else frozenset(sc.explore.get("faults", ("clock",))))
+    config = Config(sc, policy, jobs_of(sc, args.jobs if args.jobs is not None else sc.explore.get("jobs")), faults,
                     Bounds(args.preemptions, args.max_faults, args.depth))
     progress = _progress_printer(args.progress or sys.stderr.isatty())
     if progress:
@@ -240,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--strategy", choices=("dfs", "random"), default="dfs")
     e.add_argument("--max-schedules", type=int, default=5000)
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--faults", help="comma-separated: clock,kill,pause (default: clock)")
+    e.add_argument("--faults", help="comma-separated: clock,kill,pause (default: the scenario's, else clock)")
     e.add_argument("--parallel", type=int, default=1)
     e.add_argument("--out", default=DEFAULT_OUT)
     e.add_argument("--jobs", type=int, help="number of jobs (default: the scenario's)")

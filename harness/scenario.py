@@ -69,6 +69,7 @@ class Scenario:
     default: str = ""
     harness_options: dict[str, Any] = field(default_factory=dict)
     max_attempts: int = 5
+    explore: dict[str, Any] = field(default_factory=dict)  # defaults for ffq explore: faults, jobs
 
     def __post_init__(self) -> None:
         for variant, steps in self.variants.items():
