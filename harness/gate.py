@@ -54,6 +54,17 @@ class WorkerSpec:
     handlers: dict[str, Callable] = field(default_factory=dict)
     clock_offset: float = 0.0
     clock_rate: float = 1.0
+    delivery: str = "lease"
+    downstream: dict = field(default_factory=dict)
+
+    def ledger_options(self, policy) -> dict:
+        """What the policy asks of the ledger, limited by what this downstream offers."""
+        opts = dict(policy.ledger_options())
+        for cap in ("idempotency", "fencing"):
+            if self.downstream.get(cap) is False:
+                opts[cap] = False
+        opts["outages"] = self.downstream.get("outages", ())
+        return opts
 
 
 def _redirect_stderr(path: str) -> None:
@@ -97,9 +108,9 @@ def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> N
         while True:
             # A new run starts here: the ledger index is rebuilt (the file was truncated);
             # the store connection and the clock mapping are kept, warm.
-            ledger = Ledger(spec.ledger_path, clock, **policy.ledger_options())
+            ledger = Ledger(spec.ledger_path, clock, **spec.ledger_options(policy))
             worker = Worker(spec.name, queue, ledger, spec.handlers, lease_ttl=spec.lease_ttl,
-                            policy=policy, checkpoint=checkpoint)
+                            policy=policy, checkpoint=checkpoint, delivery=spec.delivery)
             try:
                 while True:
                     worker.run_once()

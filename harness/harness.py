@@ -38,6 +38,7 @@ from runtime import (CHECKPOINTS, TERMINAL, Violation, check_all, Effect, Harnes
                      Store, UnreachableCheckpoint, read_ledger)
 from runtime.errors import InvalidArgument
 from runtime.invariants import DEFAULT_MAX_ATTEMPTS
+from runtime.policy import DELIVERIES
 
 from .gate import ERROR, GO, RESET, WorkerSpec, worker_main
 from .handlers import DEFAULT_HANDLERS
@@ -83,7 +84,8 @@ class Harness:
                  policy: str = "naive", lease_ttl: float = 30.0,
                  handlers: Mapping[str, Callable] | None = None, start_method: str = "fork",
                  step_timeout: float = 10.0, clock_start: float = 0.0,
-                 skew: Mapping[str, tuple[float, float]] | None = None) -> None:
+                 skew: Mapping[str, tuple[float, float]] | None = None, delivery: str = "lease",
+                 downstream: Mapping[str, Any] | None = None) -> None:
         names = list(workers)
         if not names or len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
             raise ScheduleError(f"workers must be distinct non-empty names, got {names!r}")
@@ -92,6 +94,9 @@ class Harness:
         if start_method not in ("fork", "spawn", "forkserver"):
             raise InvalidArgument(f"start_method must be fork, spawn or forkserver, got {start_method!r}")
         self.policy_name = policies.get(policy).name  # validates the name in the coordinator
+        if delivery not in DELIVERIES:
+            raise InvalidArgument(f"unknown delivery design {delivery!r}; designs are {', '.join(DELIVERIES)}")
+        self.downstream = dict(downstream or {})
         self.lease_ttl = float(lease_ttl)
         self.handlers = dict(DEFAULT_HANDLERS if handlers is None else handlers)
         self.step_timeout = float(step_timeout)
@@ -115,7 +120,7 @@ class Harness:
             offset, rate = skew.get(name, (0.0, 1.0))
             spec = WorkerSpec(name, self.db_path, self.ledger_path, clock_path,
                               os.path.join(self.workdir, f"{name}.stderr"), self.policy_name,
-                              self.lease_ttl, self.handlers, offset, rate)
+                              self.lease_ttl, self.handlers, offset, rate, delivery, self.downstream)
             self._workers[name] = _Worker(name, spec)
         self._trace: list[TraceEvent] = []
         self._steps: list[dict[str, Any]] = []
@@ -433,7 +438,9 @@ class Harness:
 
     def check(self, drained: bool = False, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> list[Violation]:
         """Every invariant of docs/01_invariants.md over this run's history and ledger (INV_002 if ``drained``)."""
-        return check_all(self.history(), self.ledger(), self.jobs(), drained=drained, max_attempts=max_attempts)
+        return check_all(self.history(), self.ledger(), self.jobs(), drained=drained, max_attempts=max_attempts,
+                         outages=self.downstream.get("outages", ()),
+                         call_bound=self.downstream.get("call_bound"))
 
     def drain(self, max_steps: int = 2000) -> bool:
         """Let healthy workers finish the queue: the clock moves past every lease expiry and retry

@@ -70,6 +70,8 @@ class Fenced(Policy):
             raise
 
     def commit(self, ctx: JobContext) -> None:
+        if ctx.lease.taken:  # delete-on-dequeue: there is no row to fence
+            return super().commit(ctx)
         fenced_commit(ctx)
 
     def on_error(self, ctx: JobContext, error: BaseException) -> str:

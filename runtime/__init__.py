@@ -2,8 +2,8 @@
 a worker loop with named checkpoints, and clocks. See docs/02_state_model.md."""
 
 from .clock import Clock, ManualClock, SharedClock, SkewedClock, SystemClock
-from .effects import APPLIED, DUPLICATE, STALE, Effect, Ledger, read_ledger
-from .errors import (BadInput, ClockError, CorruptDatabase, EffectRefused, HarnessError,
+from .effects import APPLIED, DUPLICATE, LOOKUP, STALE, UNAVAILABLE, Effect, Ledger, read_ledger
+from .errors import (BadInput, CircuitOpen, ClockError, DownstreamUnavailable, CorruptDatabase, EffectRefused, HarnessError,
                      IllegalTransition, InvalidArgument, InvalidPayload, LabError, ScheduleError,
                      SchemaMismatch, StaleLease, StoreError, UnknownJob, UnknownJobKind, UnreachableCheckpoint,
                      WrongProcess)
@@ -16,7 +16,7 @@ from .store import Store
 from .worker import CHECKPOINTS, END_OF_JOB, Worker, no_checkpoint
 
 __all__ = [
-    "APPLIED", "BadInput", "CHECKPOINTS", "Clock", "ClockError", "CorruptDatabase", "DUPLICATE",
+    "APPLIED", "BadInput", "CircuitOpen", "DownstreamUnavailable", "LOOKUP", "UNAVAILABLE", "CHECKPOINTS", "Clock", "ClockError", "CorruptDatabase", "DUPLICATE",
     "END_OF_JOB", "Effect", "EffectRefused", "Event", "HarnessError", "INVARIANTS", "IllegalTransition", "Violation", "check_all",
     "InvalidArgument", "InvalidPayload", "Job", "JobContext", "JobState", "LabError", "Lease",
     "Ledger", "ManualClock", "NAIVE", "Policy", "Queue", "SCHEMA_VERSION", "STALE", "ScheduleError",

@@ -10,6 +10,10 @@ Contract
   trailing line without its newline (a writer killed mid-write).
 - Every attempt is recorded, applied or not: ``job``, ``worker``, ``token``,
   clock time ``at``, ``key``, ``outcome``.
+- Outage windows (FM_005): a call at a clock time inside one fails with
+  ``DownstreamUnavailable``, applies nothing, and is recorded as ``unavailable``.
+- ``lookup`` (reconciliation, FM_002) finds the applied record for a key; with
+  a job and token it is recorded (``lookup``) and takes part in fencing.
 - Two checks, off by default (the naive world): ``idempotency`` — a second
   effect with an already-applied key is not applied again and the first
   record is returned (``outcome == "duplicate"``); ``fencing`` — an effect
@@ -24,14 +28,15 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from filelock import FileLock
 
 from .clock import Clock
-from .errors import EffectRefused, StoreError, WrongProcess
+from .errors import DownstreamUnavailable, EffectRefused, StoreError, WrongProcess
 
 APPLIED, DUPLICATE, STALE = "applied", "duplicate", "stale"
+LOOKUP, UNAVAILABLE = "lookup", "unavailable"  # not effects: a reconcile read, a call that hit an outage
 
 
 @dataclass(frozen=True)
@@ -66,11 +71,12 @@ class Ledger:
     """Append-only effect ledger shared by many processes."""
 
     def __init__(self, path: str | os.PathLike, clock: Clock, *, idempotency: bool = False,
-                 fencing: bool = False) -> None:
+                 fencing: bool = False, outages: Sequence[Sequence[float]] = ()) -> None:
         self.path = os.fspath(path)
         self.clock = clock
         self.idempotency = idempotency
         self.fencing = fencing
+        self.outages = [(float(a), float(b)) for a, b in outages]
         self._pid = os.getpid()
         self._lock = FileLock(self.path + ".lock", is_singleton=True)
         self._index = _Index()
@@ -108,7 +114,7 @@ class Ledger:
         if rec.applied:
             if rec.key is not None:
                 ix.by_key.setdefault(rec.key, rec.seq)
-        if rec.outcome != STALE:
+        if rec.outcome not in (STALE, UNAVAILABLE):
             ix.max_token[rec.job] = max(ix.max_token.get(rec.job, 0), rec.token)
 
     def _append(self, rec: Effect) -> None:
@@ -121,10 +127,19 @@ class Ledger:
         self._absorb(rec)
         self._index.offset += len(line)
 
+    def _outage(self, at: float, job: int, worker: str, token: int, key: str | None, seq: int) -> None:
+        for start, end in self.outages:
+            if start <= at < end:
+                self._append(Effect(seq, job, worker, token, at, UNAVAILABLE, key))
+                raise DownstreamUnavailable(
+                    f"the downstream is unavailable at t={at:g} (outage [{start:g}, {end:g})); "
+                    f"{worker}'s call for job {job} failed and applied nothing")
+
     def apply(self, job: int, worker: str, token: int, body: Any = None, key: str | None = None) -> Effect:
         """Act on the outside world once for ``job``; return the record (applied, or the duplicate).
 
-        Raises ``EffectRefused`` when fencing is on and ``token`` is stale.
+        Raises ``EffectRefused`` when fencing is on and ``token`` is stale, and
+        ``DownstreamUnavailable`` during an outage window (nothing is applied).
         """
         self._check_process()
         with self._lock:
@@ -132,6 +147,7 @@ class Ledger:
             ix = self._index
             seq = ix.count + 1
             at = self.clock.now()
+            self._outage(at, job, worker, token, key, seq)
             if self.fencing and token < ix.max_token.get(job, 0):
                 rec = Effect(seq, job, worker, token, at, STALE, key, body)
                 self._append(rec)
@@ -146,13 +162,33 @@ class Ledger:
             self._append(rec)
             return rec
 
-    def lookup(self, key: str) -> Effect | None:
-        """The applied record for ``key``, if any (for reconciliation)."""
+    def lookup(self, key: str, job: int | None = None, worker: str = "", token: int | None = None) -> Effect | None:
+        """The applied record for ``key``, if any (reconciliation, FM_002).
+
+        Given ``job`` and ``token``, the lookup is itself recorded, and with fencing on it is a
+        fencing read: a stale token is refused (``EffectRefused``) and a current one becomes the
+        highest the ledger has seen for the job, so an older holder's later effect is refused.
+        That closes the window between a reconcile lookup and the effect that follows it.
+        """
         self._check_process()
         with self._lock:
             self._catch_up()
-            seq = self._index.by_key.get(key)
-            return self._index.records[seq - 1] if seq else None
+            ix = self._index
+            if job is not None and token is not None:
+                at = self.clock.now()
+                self._outage(at, job, worker, token, key, ix.count + 1)
+                if self.fencing and token < ix.max_token.get(job, 0):
+                    self._append(Effect(ix.count + 1, job, worker, token, at, STALE, key))
+                    raise EffectRefused(
+                        f"ledger refused {worker}'s lookup for job {job}: token {token} is older than token "
+                        f"{ix.max_token[job]} already seen; the worker's lease is stale, abandon the job")
+                seq = ix.by_key.get(key) or (self._applied_for(job) if key is None else None)
+                self._append(Effect(ix.count + 1, job, worker, token, at, LOOKUP, key, {"found": seq}))
+            seq = ix.by_key.get(key)
+            return ix.records[seq - 1] if seq else None
+
+    def _applied_for(self, job: int) -> int | None:
+        return next((r.seq for r in self._index.records if r.job == job and r.applied), None)
 
     def records(self, job: int | None = None) -> list[Effect]:
         """Every recorded attempt, in order (optionally for one job)."""

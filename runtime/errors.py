@@ -99,6 +99,15 @@ class EffectRefused(LabError):
     """
 
 
+class DownstreamUnavailable(LabError):
+    """Raised when the external system is in an outage window (FM_005): the call failed and
+    applied nothing. The worker's policy decides when to try again."""
+
+
+class CircuitOpen(LabError):
+    """Raised by the circuit breaker instead of calling a downstream it has judged failing (FM_005)."""
+
+
 # --- harness ---------------------------------------------------------------
 
 

@@ -27,6 +27,8 @@ DEFAULT_MAX_ATTEMPTS = 5
 # history event -> the transition it records (refusals and enqueue are not transitions)
 EVENT_ACTION = {"leased": "lease", "extended": "extend", "committed": "commit", "failed": "fail",
                 "dead": "bury", "released": "release"}
+LEASE_ENDING = ("committed", "failed", "dead", "released")  # the job leaves 'leased'
+HOLDER_EVENTS = ("leased", "taken")  # the job gets a (new) holder
 
 INVARIANTS = {
     "INV_001": "logical idempotency: at most one applied effect per job",
@@ -35,6 +37,7 @@ INVARIANTS = {
     "INV_004": "commit only by the current lease holder",
     "INV_005": "bounded attempts: no job is leased more than max_attempts times",
     "INV_006": "state and history agree: the job's state is the one its history replays to",
+    "INV_007": "bounded calls to a failing dependency: calls during an outage window stay within a stated bound",
 }
 
 
@@ -85,8 +88,9 @@ def check_no_lost_job(jobs: Sequence[Job], history: Sequence[Event] = ()) -> lis
                      (j.lease_owner,) if j.lease_owner else ())
            for j in jobs if j.state not in TERMINAL]
     present = {j.id for j in jobs}
+    done = {e.job_id for e in history if e.event in ("committed", "dead")}
     for e in history:
-        if e.event == "enqueued" and e.job_id not in present:
+        if e.event == "enqueued" and e.job_id not in present and e.job_id not in done:
             out.append(Violation("INV_002", e.job_id, f"job {e.job_id} was enqueued (seq {e.seq}) and no "
                                  "longer exists: it was deleted without reaching a terminal state"))
     return out
@@ -97,8 +101,9 @@ def _lease_intervals(events: list[Event]) -> list[tuple[float, float, str, int, 
     spans: list[list[Any]] = []
     for e in events:
         if e.event in ("leased", "extended"):
-            spans.append([e.at, float(e.detail.get("expires_at", e.at)), e.worker, e.token, e])
-        elif e.event in ("committed", "failed", "dead", "released"):
+            exp = e.detail.get("expires_at", e.at)
+            spans.append([e.at, float("inf") if exp is None else float(exp), e.worker, e.token, e])
+        elif e.event in LEASE_ENDING:
             for s in spans:  # the job left 'leased': every open lease ends here
                 s[1] = min(s[1], e.at)
     return [tuple(s) for s in spans]  # type: ignore[misc]
@@ -125,7 +130,7 @@ def check_commit_by_holder(history: Sequence[Event]) -> list[Violation]:
     for job, events in sorted(_by_job(history).items()):
         holder: tuple[str | None, int | None] = (None, None)
         for e in events:
-            if e.event == "leased":
+            if e.event in HOLDER_EVENTS:
                 holder = (e.worker, e.token)
             elif e.event == "committed" and (e.worker, e.token) != holder:
                 out.append(Violation(
@@ -177,9 +182,26 @@ def check_state_agrees(history: Sequence[Event], jobs: Sequence[Job]) -> list[Vi
     return out
 
 
+def check_outage_calls(ledger: Sequence[Effect], outages: Sequence[Sequence[float]],
+                       bound: int | None) -> list[Violation]:
+    """INV_007: during each outage window, at most ``bound`` calls reach the failing dependency."""
+    out = []
+    if bound is None:
+        return out
+    for start, end in outages:
+        calls = [r for r in ledger if start <= r.at < end and r.outcome != "stale"]
+        if len(calls) > bound:
+            workers = tuple(sorted({r.worker for r in calls}))
+            out.append(Violation("INV_007", None, f"{len(calls)} calls reached the failing dependency during "
+                                 f"the outage [{start:g}, {end:g}), more than the bound of {bound} "
+                                 f"(jobs {sorted({r.job for r in calls})}, workers {', '.join(workers)})", workers))
+    return out
+
+
 def check_all(history: Sequence[Event], ledger: Sequence[Effect], jobs: Sequence[Job], *,
-              drained: bool = False, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> list[Violation]:
-    """Every invariant; INV_002 only when ``drained``."""
+              drained: bool = False, max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+              outages: Sequence[Sequence[float]] = (), call_bound: int | None = None) -> list[Violation]:
+    """Every invariant; INV_002 only when ``drained``; INV_007 only where an outage and a bound are stated."""
     out = check_idempotency(ledger)
     if drained:
         out += check_no_lost_job(jobs, history)
@@ -187,12 +209,13 @@ def check_all(history: Sequence[Event], ledger: Sequence[Effect], jobs: Sequence
     out += check_commit_by_holder(history)
     out += check_bounded_attempts(history, max_attempts)
     out += check_state_agrees(history, jobs)
+    out += check_outage_calls(ledger, outages, call_bound)
     return out
 
 
 def verdicts(violations: Sequence[Violation], drained: bool = False) -> dict[str, list[Violation]]:
     """Violations grouped by invariant, with an (empty) entry for every invariant that was checked."""
-    out: dict[str, list[Violation]] = {k: [] for k in INVARIANTS if drained or k != "INV_002"}
+    out: dict[str, list[Violation]] = {k: [] for k in INVARIANTS if (drained or k != "INV_002") and k != "INV_007"}
     for v in violations:
         out.setdefault(v.invariant, []).append(v)
     return out

@@ -7,6 +7,7 @@ and picklable (the harness names them; each worker process builds its own).
 
 Hooks, in the order the worker calls them for one job:
 - ``ledger_options()``  — options for opening the ledger (idempotency, fencing).
+- ``lease(queue, worker, ttl, delivery)`` — take a job (the claim).
 - ``reconcile(ctx)``    — before the effect: return an already-applied
                           ``Effect`` to adopt instead of acting, or None.
 - ``effect_key(lease)`` — the idempotency key sent with the effect.
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidArgument
 
 if TYPE_CHECKING:  # pragma: no cover
     from .effects import Effect, Ledger
@@ -34,10 +37,26 @@ class JobContext:
     lease: "Lease"
 
 
+DELIVERIES = ("lease", "no-expiry", "delete")
+
+
 class Policy:
     """The naive policy: no fencing, no idempotency key, blind commit, immediate retry."""
 
     name = "naive"
+    reconciles = False  # True: the worker calls ``reconcile`` and stops at ``reconciled``
+
+    def lease(self, queue: "Queue", worker: str, ttl: float, delivery: str = "lease") -> "Lease | None":
+        """Default: the queue's design decides. ``lease`` (expiring leases, at-least-once), or the
+        at-most-once designs of FM_003: ``no-expiry`` (a lease that never expires) and ``delete``
+        (delete on dequeue)."""
+        if delivery == "lease":
+            return queue.lease(worker, ttl)
+        if delivery == "no-expiry":
+            return queue.lease(worker, ttl, expires=False)
+        if delivery == "delete":
+            return queue.take(worker)
+        raise InvalidArgument(f"unknown delivery design {delivery!r}; designs are {', '.join(DELIVERIES)}")
 
     def ledger_options(self) -> dict[str, bool]:
         """Keyword options for ``Ledger``. Default: no idempotency, no fencing."""
@@ -58,7 +77,10 @@ class Policy:
 
     def commit(self, ctx: JobContext) -> None:
         """Default: the runtime's naive commit (no holder or token check)."""
-        ctx.queue.commit(ctx.lease)
+        if ctx.lease.taken:
+            ctx.queue.record_done(ctx.lease)
+        else:
+            ctx.queue.commit(ctx.lease)
 
     def on_error(self, ctx: JobContext, error: BaseException) -> str:
         """Default: put the job back, visible at once, without bound. Returns the history event name."""

@@ -65,6 +65,20 @@ WHERE id = (
 RETURNING id, kind, payload, token, attempts, reclaimed_from
 """
 
+SQL_TAKE = """
+DELETE FROM jobs WHERE id = (
+    SELECT id FROM jobs WHERE visible_at IS NOT NULL AND visible_at <= :now ORDER BY visible_at, id LIMIT 1
+)
+RETURNING id, kind, payload, token, attempts
+"""
+
+SQL_RELEASE_EXPIRED = """
+UPDATE jobs SET reclaimed_from = lease_owner, state = 'queued', lease_owner = NULL,
+                lease_expires_at = NULL, updated_at = :now
+WHERE state = 'leased' AND lease_expires_at IS NOT NULL AND lease_expires_at <= :now
+RETURNING id, reclaimed_from, token
+"""
+
 SQL_GET_JOB = "SELECT * FROM jobs WHERE id = ?"
 
 SQL_EXTEND = """
@@ -105,7 +119,8 @@ SQL_VISIBLE_AT = "SELECT visible_at FROM jobs WHERE id = ?"
 SQL_CLAIMABLE = "SELECT 1 FROM jobs WHERE visible_at IS NOT NULL AND visible_at <= ? LIMIT 1"
 SQL_NEXT_VISIBLE = "SELECT MIN(visible_at) FROM jobs WHERE visible_at > ?"
 SQL_COUNT_BY_STATE = "SELECT state, COUNT(*) FROM jobs GROUP BY state"
-SQL_EMPTY = ("DELETE FROM jobs", "DELETE FROM history", "DELETE FROM sqlite_sequence WHERE name = 'history'")
+SQL_EMPTY = ("DELETE FROM jobs", "DELETE FROM history", "DELETE FROM sqlite_sequence WHERE name = 'history'",
+             "DELETE FROM policy_state")
 
 # --- records ---------------------------------------------------------------
 
@@ -123,6 +138,7 @@ class Lease:
     leased_at: float
     expires_at: float
     reclaimed_from: str | None = None
+    taken: bool = False  # delete-on-dequeue: the job row no longer exists
 
 
 @dataclass(frozen=True)
@@ -226,20 +242,58 @@ class Queue:
 
     # --- worker side ---------------------------------------------------------
 
-    def lease(self, worker: str, ttl: float) -> Lease | None:
-        """Claim the longest-visible claimable job for ``ttl`` seconds, or return None."""
+    def lease(self, worker: str, ttl: float, expires: bool = True) -> Lease | None:
+        """Claim the longest-visible claimable job for ``ttl`` seconds, or return None.
+
+        ``expires=False`` is the at-most-once design of FM_003: the lease never expires, so a
+        job whose holder dies is stranded for good.
+        """
         ttl = _check_ttl(ttl)
+        with self.store.transaction() as conn:
+            return self.claim(conn, worker, ttl, self.clock.now(), expires)
+
+    def claim(self, conn: sqlite3.Connection, worker: str, ttl: float, now: float,
+              expires: bool = True) -> Lease | None:
+        """The claim, inside the caller's transaction (for policies that do more in the same one)."""
+        expires_at = now + ttl if expires else None
+        row = conn.execute(SQL_CLAIM, {"worker": worker, "now": now, "expires_at": expires_at}).fetchone()
+        if row is None:
+            return None
+        job_id, kind, payload, token, attempts, reclaimed_from = row
+        detail = {"attempt": attempts, "expires_at": expires_at}
+        if reclaimed_from is not None:
+            detail["reclaimed_from"] = reclaimed_from
+        append_history(conn, now, worker, job_id, "leased", token, JobState.LEASED, **detail)
+        return Lease(job_id, kind, json.loads(payload), worker, token, attempts, now,
+                     math.inf if expires_at is None else expires_at, reclaimed_from)
+
+    def take(self, worker: str) -> Lease | None:
+        """Delete-on-dequeue (the other at-most-once design of FM_003): the job row is gone once
+        taken; only its ``taken`` history row remains until the worker records it done."""
         now = self.clock.now()
         with self.store.transaction() as conn:
-            row = conn.execute(SQL_CLAIM, {"worker": worker, "now": now, "expires_at": now + ttl}).fetchone()
+            row = conn.execute(SQL_TAKE, {"now": now}).fetchone()
             if row is None:
                 return None
-            job_id, kind, payload, token, attempts, reclaimed_from = row
-            detail = {"attempt": attempts, "expires_at": now + ttl}
-            if reclaimed_from is not None:
-                detail["reclaimed_from"] = reclaimed_from
-            append_history(conn, now, worker, job_id, "leased", token, JobState.LEASED, **detail)
-        return Lease(job_id, kind, json.loads(payload), worker, token, attempts, now, now + ttl, reclaimed_from)
+            job_id, kind, payload, token, attempts = row
+            append_history(conn, now, worker, job_id, "taken", token + 1, None, attempt=attempts + 1)
+        return Lease(job_id, kind, json.loads(payload), worker, token + 1, attempts + 1, now, math.inf,
+                     None, taken=True)
+
+    def record_done(self, lease: Lease) -> None:
+        """A taken (deleted) job was processed: say so in the history (there is no row to update)."""
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            append_history(conn, now, lease.worker, lease.job_id, "committed", lease.token, JobState.COMMITTED,
+                           taken=True)
+
+    def release_expired(self, conn: sqlite3.Connection, now: float, by: str | None) -> list[tuple[int, str]]:
+        """Reconcile sweep, inside the caller's transaction: every expired lease goes back to
+        ``queued`` with a ``released`` history row naming the holder that orphaned it."""
+        released = conn.execute(SQL_RELEASE_EXPIRED, {"now": now}).fetchall()
+        for job_id, owner, token in released:
+            append_history(conn, now, by, job_id, "released", token, JobState.QUEUED, orphaned_by=owner)
+        return [(job_id, owner) for job_id, owner, _ in released]
 
     def extend(self, lease: Lease, ttl: float) -> Lease:
         """Naive heartbeat: push the job's lease to ``now + ttl`` for ``lease.worker``, whoever holds it now."""
@@ -252,7 +306,7 @@ class Queue:
             append_history(conn, now, lease.worker, job.id, "extended", lease.token, JobState.LEASED,
                            expires_at=now + ttl, holder=job.lease_owner, holder_token=job.token)
         return Lease(lease.job_id, lease.kind, lease.payload, lease.worker, lease.token, lease.attempt,
-                     lease.leased_at, now + ttl, lease.reclaimed_from)
+                     lease.leased_at, now + ttl, lease.reclaimed_from, lease.taken)
 
     def commit(self, lease: Lease) -> None:
         """Naive commit: mark the job committed by id. No check of holder or token (FM_001)."""

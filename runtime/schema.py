@@ -10,12 +10,12 @@ two states would make SQLite sort (see ``scripts/bench_queue.py``).
 same transaction as the change; refusals (``commit_refused``, ``effect_refused``)
 append a row too, without changing the job. The invariant checks read it.
 
-``PRAGMA user_version`` carries ``SCHEMA_VERSION``.
+``PRAGMA user_version`` carries ``SCHEMA_VERSION``; ``MIGRATIONS`` upgrades older files.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 CREATE_JOBS = """
 CREATE TABLE jobs (
@@ -55,7 +55,19 @@ CREATE TABLE history (
 
 CREATE_HISTORY_INDEX = "CREATE INDEX history_job ON history (job_id, seq)"
 
-CREATE_STATEMENTS = (CREATE_JOBS, CREATE_CLAIM_INDEX, CREATE_HISTORY, CREATE_HISTORY_INDEX)
+# State shared by the workers of a policy (the circuit breaker, the retry budget), one JSON
+# value per name, read and written inside the same BEGIN IMMEDIATE transactions as the jobs.
+CREATE_POLICY_STATE = """
+CREATE TABLE policy_state (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)
+"""
+
+CREATE_STATEMENTS = (CREATE_JOBS, CREATE_CLAIM_INDEX, CREATE_HISTORY, CREATE_HISTORY_INDEX, CREATE_POLICY_STATE)
+
+# version found -> statements that bring it to the next version
+MIGRATIONS = {1: (CREATE_POLICY_STATE,)}
 
 # --- pragmas ---------------------------------------------------------------
 # WAL + synchronous=NORMAL: a committed transaction survives the death of any

@@ -58,6 +58,8 @@ class Store:
             store = cls(path, conn)
             if version == 0:
                 store._create_schema()
+            elif version < schema.SCHEMA_VERSION:
+                store._migrate()
             return store
         except BaseException:
             conn.close()
@@ -86,6 +88,15 @@ class Store:
                 return  # another process won the race to initialise
             for stmt in schema.CREATE_STATEMENTS:
                 conn.execute(stmt)
+            conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            while version < schema.SCHEMA_VERSION:
+                for stmt in schema.MIGRATIONS[version]:
+                    conn.execute(stmt)
+                version += 1
             conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
 
     # --- use ---------------------------------------------------------------

@@ -8,7 +8,8 @@ One job, in order (docs/02_state_model.md):
 and, instead: ``idle`` when there is nothing to lease; ``failed`` when the
 handler raised and the policy put the job back (or buried it); ``abandoned``
 when the job was taken away (the ledger refused a stale token, or the commit
-was refused). Every name is a call to an injected ``checkpoint(name, job,
+was refused). A policy that reconciles (FM_002) stops at ``reconciled`` between
+its ledger lookup and the effect, so the explorer can interleave the two. Every name is a call to an injected ``checkpoint(name, job,
 token)``, a no-op by default, so the same code runs in production and under
 the harness, which blocks the worker at each call.
 
@@ -26,7 +27,7 @@ from .policy import NAIVE, JobContext, Policy
 from .queue import Lease, Queue
 
 CHECKPOINTS = ("poll", "leased", "before_effect", "after_effect", "before_commit", "committed",
-               "idle", "failed", "abandoned")
+               "idle", "failed", "abandoned", "reconciled")
 """Every checkpoint name a worker can stop at, in the order of one job's happy path."""
 
 END_OF_JOB = frozenset({"committed", "idle", "failed", "abandoned"})
@@ -43,7 +44,8 @@ class Worker:
     """Leases jobs, runs the handler for their kind, applies the effect, commits."""
 
     def __init__(self, name: str, queue: Queue, ledger: Ledger, handlers: Mapping[str, Handler], *,
-                 lease_ttl: float, policy: Policy = NAIVE, checkpoint: Checkpoint = no_checkpoint) -> None:
+                 lease_ttl: float, policy: Policy = NAIVE, checkpoint: Checkpoint = no_checkpoint,
+                 delivery: str = "lease") -> None:
         if not lease_ttl > 0:
             raise InvalidArgument(f"lease_ttl must be > 0, got {lease_ttl!r}")
         if not handlers:
@@ -55,13 +57,14 @@ class Worker:
         self.lease_ttl = float(lease_ttl)
         self.policy = policy
         self.checkpoint = checkpoint
+        self.delivery = delivery
         self.last_effect: Effect | None = None
 
     def run_once(self) -> str:
         """Take at most one job through the loop; return the last checkpoint reached."""
         cp = self.checkpoint
         cp("poll", None, None)
-        lease = self.queue.lease(self.name, self.lease_ttl)
+        lease = self.policy.lease(self.queue, self.name, self.lease_ttl, self.delivery)
         if lease is None:
             cp("idle", None, None)
             return "idle"
@@ -69,19 +72,20 @@ class Worker:
         ctx = JobContext(self.queue, self.ledger, lease)
         cp("leased", job, token)
         cp("before_effect", job, token)
-        try:
-            self.last_effect = self._act(ctx)
-        except (EffectRefused, StaleLease):
-            cp("abandoned", job, token)
-            return "abandoned"
-        except Exception as exc:  # the handler failed: the policy decides what happens to the job
-            try:
-                self.policy.on_error(ctx, exc)
-            except (IllegalTransition, StaleLease):
-                cp("abandoned", job, token)
-                return "abandoned"
-            cp("failed", job, token)
-            return "failed"
+        adopted = None
+        if self.policy.reconciles:
+            outcome = self._guard(ctx, lambda: self.policy.reconcile(ctx))
+            if isinstance(outcome, str):
+                cp(outcome, job, token)
+                return outcome
+            adopted = outcome
+            cp("reconciled", job, token)
+        if adopted is None:
+            outcome = self._guard(ctx, lambda: self._act(ctx))
+            if isinstance(outcome, str):
+                cp(outcome, job, token)
+                return outcome
+        self.last_effect = adopted or outcome
         cp("after_effect", job, token)
         cp("before_commit", job, token)
         try:
@@ -92,10 +96,20 @@ class Worker:
         cp("committed", job, token)
         return "committed"
 
+    def _guard(self, ctx: JobContext, action: Callable[[], Any]) -> Any:
+        """Run ``action``; a refusal means 'abandoned', a failure goes to the policy ('failed')."""
+        try:
+            return action()
+        except (EffectRefused, StaleLease):
+            return "abandoned"
+        except Exception as exc:  # the handler or the downstream failed: the policy decides
+            try:
+                self.policy.on_error(ctx, exc)
+            except (IllegalTransition, StaleLease):
+                return "abandoned"
+            return "failed"
+
     def _act(self, ctx: JobContext) -> Effect:
-        adopted = self.policy.reconcile(ctx)
-        if adopted is not None:
-            return adopted
         lease = ctx.lease
         handler = self.handlers.get(lease.kind)
         if handler is None:
