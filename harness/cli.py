@@ -194,7 +194,8 @@ def cmd_explore(args) -> int:
         print("  violations: none")
         return 0
     first = outcome.failing[0]
-    target = first.violations[0].invariant
+    found = [v.invariant for v in first.violations]
+    target = sc.invariant if sc.invariant in found else found[0]  # the scenario's own invariant first
     print(f"  violations: {', '.join(sorted({v.invariant for v in first.violations}))} "
           f"(first failing schedule: {len(first.moves)} moves, {len(first.steps)} steps)")
     with Explorer(config) as ex:

@@ -41,7 +41,7 @@ class Counterexample:
 
 
 def minimal(sc: Scenario, policy: str | None = None, max_schedules: int = 5000) -> Counterexample:
-    policy = policy or sc.naive
+    policy = policy or sc.explore.get("policy", sc.naive)
     config = Config(sc, policy, jobs_of(sc, sc.explore.get("jobs")),
                     frozenset(sc.explore.get("faults", ("clock",))),
                     Bounds(sc.explore.get("preemptions", 2), sc.explore.get("max_faults", 1),

@@ -54,7 +54,7 @@ class WorkerSpec:
     handlers: dict[str, Callable] = field(default_factory=dict)
     clock_offset: float = 0.0
     clock_rate: float = 1.0
-    delivery: str = "lease"
+    design: dict = field(default_factory=dict)
     downstream: dict = field(default_factory=dict)
 
     def ledger_options(self, policy) -> dict:
@@ -85,16 +85,20 @@ def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> N
     # Imports here, so a spawned child pays for them once and a forked one not at all.
     import policies
     from runtime import Ledger, Queue, SharedClock, SkewedClock, Store, Worker
+    from runtime.policy import Design
 
     send, recv = conn.send_bytes, conn.recv_bytes
     try:
-        clock = SharedClock.attach(spec.clock_path)
+        clock = shared = SharedClock.attach(spec.clock_path)
         if spec.clock_offset or spec.clock_rate != 1.0:
-            clock = SkewedClock(clock, spec.clock_offset, spec.clock_rate)
+            clock = SkewedClock(shared, spec.clock_offset, spec.clock_rate)
         now = clock.now
         policy = policies.get(spec.policy)
         store = Store.open(spec.db_path, create=False)
-        queue = Queue(store, clock)
+        authority = shared  # the store's clock: the coordinator's, unskewed
+        # Lease expiry is judged by the worker's own clock unless the policy says the store's (FM_010);
+        # history rows and the outside world always carry the store's time.
+        queue = Queue(store, clock if policy.clock_authority == "worker" else authority, history_clock=authority)
 
         def checkpoint(name: str, job: int | None, token: int | None) -> None:
             send(json.dumps([name, job, token, now()]).encode())
@@ -108,9 +112,9 @@ def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> N
         while True:
             # A new run starts here: the ledger index is rebuilt (the file was truncated);
             # the store connection and the clock mapping are kept, warm.
-            ledger = Ledger(spec.ledger_path, clock, **spec.ledger_options(policy))
+            ledger = Ledger(spec.ledger_path, shared, **spec.ledger_options(policy))
             worker = Worker(spec.name, queue, ledger, spec.handlers, lease_ttl=spec.lease_ttl,
-                            policy=policy, checkpoint=checkpoint, delivery=spec.delivery)
+                            policy=policy, checkpoint=checkpoint, design=Design(**spec.design))
             try:
                 while True:
                     worker.run_once()

@@ -38,13 +38,15 @@ from runtime import (CHECKPOINTS, TERMINAL, Violation, check_all, Effect, Harnes
                      Store, UnreachableCheckpoint, read_ledger)
 from runtime.errors import InvalidArgument
 from runtime.invariants import DEFAULT_MAX_ATTEMPTS
-from runtime.policy import DELIVERIES
+from runtime.policy import Design
 
 from .gate import ERROR, GO, RESET, WorkerSpec, worker_main
 from .handlers import DEFAULT_HANDLERS
 from .trace import Stop, TraceEvent
 
 _REPORT_AFTER = frozenset({"poll", "idle"})  # arrivals that cannot have changed the store
+LOCK_HOLDING = frozenset({"commit_open"})  # checkpoints inside an open write transaction
+END_OF_WORK = frozenset({"committed", "failed", "abandoned", "acked"})
 _LIVE: "weakref.WeakSet[Harness]" = weakref.WeakSet()
 
 
@@ -85,7 +87,7 @@ class Harness:
                  handlers: Mapping[str, Callable] | None = None, start_method: str = "fork",
                  step_timeout: float = 10.0, clock_start: float = 0.0,
                  skew: Mapping[str, tuple[float, float]] | None = None, delivery: str = "lease",
-                 downstream: Mapping[str, Any] | None = None) -> None:
+                 downstream: Mapping[str, Any] | None = None, design: Mapping[str, Any] | None = None) -> None:
         names = list(workers)
         if not names or len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
             raise ScheduleError(f"workers must be distinct non-empty names, got {names!r}")
@@ -94,8 +96,11 @@ class Harness:
         if start_method not in ("fork", "spawn", "forkserver"):
             raise InvalidArgument(f"start_method must be fork, spawn or forkserver, got {start_method!r}")
         self.policy_name = policies.get(policy).name  # validates the name in the coordinator
-        if delivery not in DELIVERIES:
-            raise InvalidArgument(f"unknown delivery design {delivery!r}; designs are {', '.join(DELIVERIES)}")
+        self.design = {**(design or {}), "delivery": delivery} if delivery != "lease" else dict(design or {})
+        try:
+            Design(**self.design)  # validates in the coordinator, before any process starts
+        except TypeError as exc:
+            raise InvalidArgument(f"bad design {self.design!r}: {exc}") from None
         self.downstream = dict(downstream or {})
         self.lease_ttl = float(lease_ttl)
         self.handlers = dict(DEFAULT_HANDLERS if handlers is None else handlers)
@@ -120,7 +125,7 @@ class Harness:
             offset, rate = skew.get(name, (0.0, 1.0))
             spec = WorkerSpec(name, self.db_path, self.ledger_path, clock_path,
                               os.path.join(self.workdir, f"{name}.stderr"), self.policy_name,
-                              self.lease_ttl, self.handlers, offset, rate, delivery, self.downstream)
+                              self.lease_ttl, self.handlers, offset, rate, self.design, self.downstream)
             self._workers[name] = _Worker(name, spec)
         self._trace: list[TraceEvent] = []
         self._steps: list[dict[str, Any]] = []
@@ -443,9 +448,10 @@ class Harness:
                          call_bound=self.downstream.get("call_bound"))
 
     def drain(self, max_steps: int = 2000) -> bool:
-        """Let healthy workers finish the queue: the clock moves past every lease expiry and retry
-        time, and live, unpaused workers run round-robin until every job is terminal or no worker
-        can make progress (quiescence). Killed workers are not restarted, paused ones stay paused.
+        """Let healthy workers finish the queue: live, unpaused workers run round-robin, a job's
+        worth at a time, and only when none can make progress does the clock move, to the next
+        lease expiry or retry time; until every job is terminal or nothing will ever be claimable
+        (quiescence). Killed workers are not restarted, paused ones stay paused.
         Returns True when the run was drained — INV_002 may then be judged — and False when no
         healthy worker exists or ``max_steps`` ran out first (a job retried forever).
         """
@@ -458,17 +464,13 @@ class Harness:
     def _drain(self, max_steps: int) -> bool:
         steps = 0
         while steps < max_steps:
-            pending = [j for j in self.jobs() if j.state not in TERMINAL]
-            if not pending:
+            if not [j for j in self.jobs() if j.state not in TERMINAL] and not self._producers_pending():
                 return True
-            times = [t for t in (self.queue.visible_at(j.id) for j in pending) if t is not None]
-            if times and max(times) > self.clock.now():
-                self.clock.set(max(times))
-                self._version += 1
-                self._record("advance", detail={"to": max(times), "drain": True})
             healthy = [w for w in self._workers.values() if w.status == "at"]
             if not healthy:
                 return False  # nobody healthy to drain with: liveness cannot be judged
+            # a worker holding the store's write lock goes first: anyone else would wait on it
+            healthy.sort(key=lambda w: w.at.checkpoint not in LOCK_HOLDING)
             progressed = False
             for w in healthy:
                 # one job's worth of steps, or until the worker finds nothing to do
@@ -477,13 +479,23 @@ class Harness:
                         break
                     self._release(w)
                     steps += 1
-                    if w.at.checkpoint in ("committed", "failed", "abandoned"):
+                    if w.at.checkpoint in END_OF_WORK:
                         progressed = True
                         break
-            if not progressed and all(w.at.checkpoint == "idle" and w.idle_version == self._version
-                                      for w in healthy):
-                return True  # quiescent: whatever is not terminal now is lost (INV_002)
+            if progressed:
+                continue
+            if all(w.at.checkpoint == "idle" and w.idle_version == self._version for w in healthy):
+                # quiescent at this time: move the clock to the next lease expiry or retry time
+                deadline = self.queue.next_deadline()
+                if deadline is None:
+                    return True  # nothing will ever become claimable: what is left is lost (INV_002)
+                self.clock.set(deadline)
+                self._version += 1
+                self._record("advance", detail={"to": deadline, "drain": True})
         return False  # the step budget ran out: a livelock (a job retried forever), not a drain
+
+    def _producers_pending(self) -> bool:
+        return False
 
     def integrity_check(self) -> str:
         return self.store.integrity_check()

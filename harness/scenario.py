@@ -70,6 +70,7 @@ class Scenario:
     harness_options: dict[str, Any] = field(default_factory=dict)
     max_attempts: int = 5
     explore: dict[str, Any] = field(default_factory=dict)  # defaults for ffq explore: faults, jobs
+    variant_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # harness options per variant
 
     def __post_init__(self) -> None:
         for variant, steps in self.variants.items():
@@ -104,6 +105,7 @@ class Scenario:
         workers = tuple(workers or self.workers)
         steps = self.steps(variant) if steps is None else schedule.validate_steps(list(steps), workers)
         with tempfile.TemporaryDirectory(prefix=f"ffq-{self.name}-") as tmp:
+            options = {**self.variant_options.get(variant, {}), **options}
             with self.harness(workdir or tmp, policy, workers, lease_ttl, **options) as h:
                 schedule.apply(h, steps)
                 if drain:

@@ -36,7 +36,7 @@ def get(name: str | Policy) -> Policy:
 
 def _load_builtin() -> None:
     # Import for the side effect of @register; kept lazy so runtime never imports policies.
-    from . import commit  # noqa: F401
+    from . import budget, circuit_breaker, clock, commit, enqueue, reconcile  # noqa: F401
 
 
 __all__ = ["Policy", "get", "names", "register"]

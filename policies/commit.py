@@ -25,6 +25,7 @@ whatever the interleaving of leases, pauses and kills. INV_004 follows from
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from runtime.effects import Effect
@@ -51,7 +52,27 @@ def effect_key(job_id: int) -> str:
 
 
 @register
-class Fenced(Policy):
+class FencedCommit(Policy):
+    """Queue-side fencing only: commit, requeue and heartbeat check holder and token in their
+    transaction. The outside world is told nothing (FM_006 shows why that is not enough)."""
+
+    name = "fenced-commit"
+
+    def commit(self, ctx: JobContext) -> None:
+        if ctx.lease.taken:  # delete-on-dequeue: there is no row to fence
+            return super().commit(ctx)
+        fenced_commit(ctx)
+
+    def on_error(self, ctx: JobContext, error: BaseException) -> str:
+        fenced_fail(ctx, f"{type(error).__name__}: {error}")
+        return "failed"
+
+    def extend(self, ctx: JobContext, ttl: float):
+        return fenced_extend(ctx, ttl)
+
+
+@register
+class Fenced(FencedCommit):
     """Fencing token + idempotency key at the ledger; holder-and-token check at commit."""
 
     name = "fenced"
@@ -69,14 +90,18 @@ class Fenced(Policy):
             record_refusal(ctx, "effect_refused", str(exc))
             raise
 
-    def commit(self, ctx: JobContext) -> None:
-        if ctx.lease.taken:  # delete-on-dequeue: there is no row to fence
-            return super().commit(ctx)
-        fenced_commit(ctx)
 
-    def on_error(self, ctx: JobContext, error: BaseException) -> str:
-        fenced_fail(ctx, f"{type(error).__name__}: {error}")
-        return "failed"
+@register
+class Atomic(Policy):
+    """The fix for FM_008: the commit is one transaction (job update and history row together),
+    whatever the queue's commit design says. Otherwise naive."""
+
+    name = "atomic"
+
+    def commit(self, ctx: JobContext) -> None:
+        if ctx.lease.taken:
+            return super().commit(ctx)
+        ctx.queue.commit(ctx.lease, inside=ctx.gate if ctx.design.gate_in_commit else None)
 
 
 def record_refusal(ctx: JobContext, event: str, reason: str) -> None:
@@ -85,7 +110,7 @@ def record_refusal(ctx: JobContext, event: str, reason: str) -> None:
     now = queue.clock.now()
     with queue.store.transaction() as conn:
         state, holder, token = conn.execute(SQL_HOLDER, (lease.job_id,)).fetchone()
-        append_history(conn, now, lease.worker, lease.job_id, event, lease.token, state,
+        append_history(conn, queue.stamp(now), lease.worker, lease.job_id, event, lease.token, state,
                        holder=holder, holder_token=token, reason=reason)
 
 
@@ -96,13 +121,15 @@ def fenced_commit(ctx: JobContext) -> None:
     with queue.store.transaction() as conn:
         if conn.execute(SQL_FENCED_COMMIT, {"id": lease.job_id, "worker": lease.worker, "token": lease.token,
                                             "now": now}).fetchone():
-            append_history(conn, now, lease.worker, lease.job_id, "committed", lease.token,
+            append_history(conn, queue.stamp(now), lease.worker, lease.job_id, "committed", lease.token,
                            decide("leased", "commit"), holder=lease.worker, holder_token=lease.token)
+            if ctx.design.gate_in_commit:
+                ctx.gate("commit_open")
             return
         state, holder, token = conn.execute(SQL_HOLDER, (lease.job_id,)).fetchone()
         reason = (f"job {lease.job_id} is {state}" + (f", held by {holder} with token {token}" if holder else "")
                   + f"; {lease.worker}'s token {lease.token} is stale")
-        append_history(conn, now, lease.worker, lease.job_id, "commit_refused", lease.token, state,
+        append_history(conn, queue.stamp(now), lease.worker, lease.job_id, "commit_refused", lease.token, state,
                        holder=holder, holder_token=token, reason=reason)
     raise StaleLease(f"commit refused: {reason}; abandon the job")
 
@@ -124,10 +151,38 @@ def fenced_fail(ctx: JobContext, error: str, retry_at: float | None = None) -> N
     with queue.store.transaction() as conn:
         if conn.execute(SQL_FENCED_REQUEUE, {"id": lease.job_id, "worker": lease.worker, "token": lease.token,
                                              "visible_at": visible, "error": error, "now": now}).fetchone():
-            append_history(conn, now, lease.worker, lease.job_id, "failed", lease.token,
+            append_history(conn, queue.stamp(now), lease.worker, lease.job_id, "failed", lease.token,
                            decide("leased", "fail"), error=error, retry_at=visible)
             return
         state, holder, token = conn.execute(SQL_HOLDER, (lease.job_id,)).fetchone()
-        append_history(conn, now, lease.worker, lease.job_id, "fail_refused", lease.token, state,
+        append_history(conn, queue.stamp(now), lease.worker, lease.job_id, "fail_refused", lease.token, state,
                        holder=holder, holder_token=token, error=error)
     raise StaleLease(f"fail refused: job {lease.job_id} is {state}; {lease.worker}'s token {lease.token} is stale")
+
+
+SQL_FENCED_EXTEND = """
+UPDATE jobs SET lease_expires_at = :expires_at, visible_at = :expires_at, updated_at = :now
+WHERE id = :id AND state = 'leased' AND lease_owner = :worker AND token = :token
+  AND lease_expires_at IS NOT NULL AND lease_expires_at > :now
+RETURNING id
+"""
+
+
+def fenced_extend(ctx: JobContext, ttl: float):
+    """Heartbeat only with the current token and only while the lease is unexpired (FM_009).
+    A late heartbeat is recorded (``extend_refused``) and tells the worker to abandon the job."""
+    queue, lease = ctx.queue, ctx.lease
+    now = queue.clock.now()
+    with queue.store.transaction() as conn:
+        if conn.execute(SQL_FENCED_EXTEND, {"id": lease.job_id, "worker": lease.worker, "token": lease.token,
+                                            "expires_at": now + ttl, "now": now}).fetchone():
+            append_history(conn, queue.stamp(now), lease.worker, lease.job_id, "extended", lease.token,
+                           decide("leased", "extend"), expires_at=now + ttl, holder=lease.worker,
+                           holder_token=lease.token)
+            return replace(lease, expires_at=now + ttl)
+        state, holder, token = conn.execute(SQL_HOLDER, (lease.job_id,)).fetchone()
+        reason = (f"{lease.worker}'s lease on job {lease.job_id} (token {lease.token}) expired at "
+                  f"t={lease.expires_at:g}" + (f"; {holder} holds it with token {token}" if holder else ""))
+        append_history(conn, queue.stamp(now), lease.worker, lease.job_id, "extend_refused", lease.token, state,
+                       holder=holder, holder_token=token, reason=reason)
+    raise StaleLease(f"heartbeat refused: {reason}; abandon the job")

@@ -8,7 +8,7 @@ from .errors import (BadInput, CircuitOpen, ClockError, DownstreamUnavailable, C
                      SchemaMismatch, StaleLease, StoreError, UnknownJob, UnknownJobKind, UnreachableCheckpoint,
                      WrongProcess)
 from .invariants import INVARIANTS, Violation, check_all
-from .policy import NAIVE, JobContext, Policy
+from .policy import NAIVE, Design, JobContext, Policy
 from .queue import Event, Job, Lease, Queue, append_history
 from .schema import SCHEMA_VERSION
 from .states import TERMINAL, JobState, decide
@@ -16,7 +16,7 @@ from .store import Store
 from .worker import CHECKPOINTS, END_OF_JOB, Worker, no_checkpoint
 
 __all__ = [
-    "APPLIED", "BadInput", "CircuitOpen", "DownstreamUnavailable", "LOOKUP", "UNAVAILABLE", "CHECKPOINTS", "Clock", "ClockError", "CorruptDatabase", "DUPLICATE",
+    "APPLIED", "BadInput", "CircuitOpen", "DownstreamUnavailable", "LOOKUP", "UNAVAILABLE", "CHECKPOINTS", "Clock", "ClockError", "Design", "CorruptDatabase", "DUPLICATE",
     "END_OF_JOB", "Effect", "EffectRefused", "Event", "HarnessError", "INVARIANTS", "IllegalTransition", "Violation", "check_all",
     "InvalidArgument", "InvalidPayload", "Job", "JobContext", "JobState", "LabError", "Lease",
     "Ledger", "ManualClock", "NAIVE", "Policy", "Queue", "SCHEMA_VERSION", "STALE", "ScheduleError",

@@ -19,7 +19,7 @@ Hooks, in the order the worker calls them for one job:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import InvalidArgument
 
@@ -28,16 +28,48 @@ if TYPE_CHECKING:  # pragma: no cover
     from .queue import Lease, Queue
 
 
+DELIVERIES = ("lease", "no-expiry", "delete")
+COMMITS = ("atomic", "torn")
+
+
+@dataclass(frozen=True)
+class Design:
+    """How the queue is configured: the knobs that naive deployments get wrong.
+
+    The naive policy follows them; a policy that fixes a failure mode overrides
+    the knob the failure mode is about (``reconcile`` always leases with expiry,
+    ``atomic`` always commits in one transaction).
+    """
+
+    delivery: str = "lease"       # lease | no-expiry | delete (FM_003)
+    commit: str = "atomic"        # atomic | torn: job update and history row in one or two transactions (FM_008)
+    heartbeat: bool = False       # the worker extends its lease before acting (FM_009)
+    gate_in_commit: bool = False  # a checkpoint inside the commit's open transaction (FM_008)
+
+    def __post_init__(self) -> None:
+        if self.delivery not in DELIVERIES:
+            raise InvalidArgument(f"unknown delivery design {self.delivery!r}; designs are {', '.join(DELIVERIES)}")
+        if self.commit not in COMMITS:
+            raise InvalidArgument(f"unknown commit design {self.commit!r}; designs are {', '.join(COMMITS)}")
+
+
+def _no_checkpoint(name: str, job: "int | None", token: "int | None") -> None:
+    pass
+
+
 @dataclass(frozen=True)
 class JobContext:
-    """What a hook may use: the worker's queue, ledger and current lease."""
+    """What a hook may use: the worker's queue, ledger, current lease, checkpoint function and design."""
 
     queue: "Queue"
     ledger: "Ledger"
     lease: "Lease"
+    checkpoint: Callable[[str, "int | None", "int | None"], None] = _no_checkpoint
+    design: Design = Design()
 
-
-DELIVERIES = ("lease", "no-expiry", "delete")
+    def gate(self, name: str) -> None:
+        """Stop at checkpoint ``name`` for this job (a no-op outside the harness)."""
+        self.checkpoint(name, self.lease.job_id, self.lease.token)
 
 
 class Policy:
@@ -45,6 +77,7 @@ class Policy:
 
     name = "naive"
     reconciles = False  # True: the worker calls ``reconcile`` and stops at ``reconciled``
+    clock_authority = "worker"  # whose clock judges lease expiry: the worker's own, or the store's (FM_010)
 
     def lease(self, queue: "Queue", worker: str, ttl: float, delivery: str = "lease") -> "Lease | None":
         """Default: the queue's design decides. ``lease`` (expiring leases, at-least-once), or the
@@ -66,6 +99,10 @@ class Policy:
         """Default: never look; always act."""
         return None
 
+    def enqueue_key(self, request: str | None) -> str | None:
+        """The dedup key a producer sends with its request. Default: none (FM_007)."""
+        return None
+
     def effect_key(self, lease: "Lease") -> str | None:
         """Default: no idempotency key (the outside world cannot tell two attempts apart)."""
         return None
@@ -75,12 +112,20 @@ class Policy:
         lease = ctx.lease
         return ctx.ledger.apply(lease.job_id, lease.worker, lease.token, body, key=self.effect_key(lease))
 
+    def extend(self, ctx: JobContext, ttl: float) -> "Lease":
+        """Default: the naive heartbeat (pushes the expiry for this worker, whoever holds the job)."""
+        return ctx.queue.extend(ctx.lease, ttl)
+
     def commit(self, ctx: JobContext) -> None:
-        """Default: the runtime's naive commit (no holder or token check)."""
+        """Default: the runtime's naive commit (no holder or token check), as the design says:
+        one transaction, or the torn two (FM_008)."""
+        inside = ctx.gate if ctx.design.gate_in_commit else None
         if ctx.lease.taken:
             ctx.queue.record_done(ctx.lease)
+        elif ctx.design.commit == "torn":
+            ctx.queue.commit_torn(ctx.lease, between=ctx.gate)
         else:
-            ctx.queue.commit(ctx.lease)
+            ctx.queue.commit(ctx.lease, inside=inside)
 
     def on_error(self, ctx: JobContext, error: BaseException) -> str:
         """Default: put the job back, visible at once, without bound. Returns the history event name."""

@@ -26,7 +26,7 @@ import json
 import math
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .clock import Clock
 from .errors import InvalidArgument, InvalidPayload, UnknownJob, UnknownJobKind
@@ -211,10 +211,17 @@ def _check_ttl(ttl: float) -> float:
 class Queue:
     """Lease-based job queue. Time comes from the injected ``clock``; nothing here reads wall time."""
 
-    def __init__(self, store: Store, clock: Clock, kinds: Iterable[str] | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock, kinds: Iterable[str] | None = None,
+                 history_clock: Clock | None = None) -> None:
         self.store = store
         self.clock = clock
         self.kinds = frozenset(kinds) if kinds is not None else None
+        self.history_clock = history_clock
+
+    def stamp(self, now: float) -> float:
+        """The time written in history rows: the store's clock when one is given (a worker's own
+        clock may be skewed, FM_010), else ``now`` — the time the decision was made with."""
+        return self.history_clock.now() if self.history_clock is not None else now
 
     # --- producer side -------------------------------------------------------
 
@@ -236,7 +243,7 @@ class Queue:
             if row is None:  # dedup hit: the first job stands
                 return conn.execute(SQL_JOB_BY_DEDUP_KEY, (dedup_key,)).fetchone()[0]
             job_id = row[0]
-            append_history(conn, now, producer, job_id, "enqueued", 0, JobState.QUEUED,
+            append_history(conn, self.stamp(now), producer, job_id, "enqueued", 0, JobState.QUEUED,
                            kind=kind, dedup_key=dedup_key)
         return job_id
 
@@ -263,7 +270,7 @@ class Queue:
         detail = {"attempt": attempts, "expires_at": expires_at}
         if reclaimed_from is not None:
             detail["reclaimed_from"] = reclaimed_from
-        append_history(conn, now, worker, job_id, "leased", token, JobState.LEASED, **detail)
+        append_history(conn, self.stamp(now), worker, job_id, "leased", token, JobState.LEASED, **detail)
         return Lease(job_id, kind, json.loads(payload), worker, token, attempts, now,
                      math.inf if expires_at is None else expires_at, reclaimed_from)
 
@@ -276,7 +283,7 @@ class Queue:
             if row is None:
                 return None
             job_id, kind, payload, token, attempts = row
-            append_history(conn, now, worker, job_id, "taken", token + 1, None, attempt=attempts + 1)
+            append_history(conn, self.stamp(now), worker, job_id, "taken", token + 1, None, attempt=attempts + 1)
         return Lease(job_id, kind, json.loads(payload), worker, token + 1, attempts + 1, now, math.inf,
                      None, taken=True)
 
@@ -284,7 +291,7 @@ class Queue:
         """A taken (deleted) job was processed: say so in the history (there is no row to update)."""
         now = self.clock.now()
         with self.store.transaction() as conn:
-            append_history(conn, now, lease.worker, lease.job_id, "committed", lease.token, JobState.COMMITTED,
+            append_history(conn, self.stamp(now), lease.worker, lease.job_id, "committed", lease.token, JobState.COMMITTED,
                            taken=True)
 
     def release_expired(self, conn: sqlite3.Connection, now: float, by: str | None) -> list[tuple[int, str]]:
@@ -292,7 +299,7 @@ class Queue:
         ``queued`` with a ``released`` history row naming the holder that orphaned it."""
         released = conn.execute(SQL_RELEASE_EXPIRED, {"now": now}).fetchall()
         for job_id, owner, token in released:
-            append_history(conn, now, by, job_id, "released", token, JobState.QUEUED, orphaned_by=owner)
+            append_history(conn, self.stamp(now), by, job_id, "released", token, JobState.QUEUED, orphaned_by=owner)
         return [(job_id, owner) for job_id, owner, _ in released]
 
     def extend(self, lease: Lease, ttl: float) -> Lease:
@@ -303,19 +310,38 @@ class Queue:
             job = self._get(conn, lease.job_id)
             decide(job.state, "extend", job.id)
             conn.execute(SQL_EXTEND, {"id": job.id, "worker": lease.worker, "expires_at": now + ttl, "now": now})
-            append_history(conn, now, lease.worker, job.id, "extended", lease.token, JobState.LEASED,
+            append_history(conn, self.stamp(now), lease.worker, job.id, "extended", lease.token, JobState.LEASED,
                            expires_at=now + ttl, holder=job.lease_owner, holder_token=job.token)
         return Lease(lease.job_id, lease.kind, lease.payload, lease.worker, lease.token, lease.attempt,
                      lease.leased_at, now + ttl, lease.reclaimed_from, lease.taken)
 
-    def commit(self, lease: Lease) -> None:
-        """Naive commit: mark the job committed by id. No check of holder or token (FM_001)."""
+    def commit(self, lease: Lease, inside: Callable[[str], None] | None = None) -> None:
+        """Naive commit: mark the job committed by id. No check of holder or token (FM_001).
+
+        ``inside(name)`` is called inside the open transaction, after the writes, before
+        ``COMMIT`` (FM_008: a kill there must roll everything back).
+        """
         now = self.clock.now()
         with self.store.transaction() as conn:
             job = self._get(conn, lease.job_id)
             new = decide(job.state, "commit", job.id)
             conn.execute(SQL_FINISH, {"id": job.id, "state": new.value, "now": now})
-            append_history(conn, now, lease.worker, job.id, "committed", lease.token, new,
+            append_history(conn, self.stamp(now), lease.worker, job.id, "committed", lease.token, new,
+                           holder=job.lease_owner, holder_token=job.token)
+            if inside is not None:
+                inside("commit_open")
+
+    def commit_torn(self, lease: Lease, between: Callable[[str], None]) -> None:
+        """The torn commit of FM_008: the job update and its history row in two transactions,
+        with ``between("commit_torn")`` in the gap. A crash there leaves them disagreeing."""
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            job = self._get(conn, lease.job_id)
+            new = decide(job.state, "commit", job.id)
+            conn.execute(SQL_FINISH, {"id": job.id, "state": new.value, "now": now})
+        between("commit_torn")
+        with self.store.transaction() as conn:
+            append_history(conn, self.stamp(now), lease.worker, job.id, "committed", lease.token, new,
                            holder=job.lease_owner, holder_token=job.token)
 
     def fail(self, lease: Lease, error: str, retry_at: float | None = None) -> None:
@@ -326,7 +352,7 @@ class Queue:
             job = self._get(conn, lease.job_id)
             new = decide(job.state, "fail", job.id)
             conn.execute(SQL_REQUEUE, {"id": job.id, "visible_at": visible, "error": str(error), "now": now})
-            append_history(conn, now, lease.worker, job.id, "failed", lease.token, new,
+            append_history(conn, self.stamp(now), lease.worker, job.id, "failed", lease.token, new,
                            error=str(error), retry_at=visible)
 
     def bury(self, lease: Lease, error: str) -> None:
@@ -336,7 +362,7 @@ class Queue:
             job = self._get(conn, lease.job_id)
             new = decide(job.state, "bury", job.id)
             conn.execute(SQL_BURY, {"id": job.id, "error": str(error), "now": now})
-            append_history(conn, now, lease.worker, job.id, "dead", lease.token, new, error=str(error))
+            append_history(conn, self.stamp(now), lease.worker, job.id, "dead", lease.token, new, error=str(error))
 
     # --- reading -------------------------------------------------------------
 

@@ -9,7 +9,11 @@ and, instead: ``idle`` when there is nothing to lease; ``failed`` when the
 handler raised and the policy put the job back (or buried it); ``abandoned``
 when the job was taken away (the ledger refused a stale token, or the commit
 was refused). A policy that reconciles (FM_002) stops at ``reconciled`` between
-its ledger lookup and the effect, so the explorer can interleave the two. Every name is a call to an injected ``checkpoint(name, job,
+its ledger lookup and the effect, so the explorer can interleave the two.
+Where the design asks for them: ``before_heartbeat`` / ``extended`` around a
+lease extension before the effect (FM_009), ``commit_open`` inside the
+commit's open transaction and ``commit_torn`` between the two transactions
+of a torn commit (FM_008). Every name is a call to an injected ``checkpoint(name, job,
 token)``, a no-op by default, so the same code runs in production and under
 the harness, which blocks the worker at each call.
 
@@ -23,11 +27,12 @@ from typing import Any, Callable, Mapping
 
 from .effects import Effect, Ledger
 from .errors import EffectRefused, IllegalTransition, InvalidArgument, StaleLease, UnknownJobKind
-from .policy import NAIVE, JobContext, Policy
+from .policy import NAIVE, Design, JobContext, Policy
 from .queue import Lease, Queue
 
 CHECKPOINTS = ("poll", "leased", "before_effect", "after_effect", "before_commit", "committed",
-               "idle", "failed", "abandoned", "reconciled")
+               "idle", "failed", "abandoned", "reconciled", "before_heartbeat", "extended",
+               "commit_open", "commit_torn")
 """Every checkpoint name a worker can stop at, in the order of one job's happy path."""
 
 END_OF_JOB = frozenset({"committed", "idle", "failed", "abandoned"})
@@ -45,7 +50,7 @@ class Worker:
 
     def __init__(self, name: str, queue: Queue, ledger: Ledger, handlers: Mapping[str, Handler], *,
                  lease_ttl: float, policy: Policy = NAIVE, checkpoint: Checkpoint = no_checkpoint,
-                 delivery: str = "lease") -> None:
+                 design: Design = Design()) -> None:
         if not lease_ttl > 0:
             raise InvalidArgument(f"lease_ttl must be > 0, got {lease_ttl!r}")
         if not handlers:
@@ -57,20 +62,28 @@ class Worker:
         self.lease_ttl = float(lease_ttl)
         self.policy = policy
         self.checkpoint = checkpoint
-        self.delivery = delivery
+        self.design = design
         self.last_effect: Effect | None = None
 
     def run_once(self) -> str:
         """Take at most one job through the loop; return the last checkpoint reached."""
         cp = self.checkpoint
         cp("poll", None, None)
-        lease = self.policy.lease(self.queue, self.name, self.lease_ttl, self.delivery)
+        lease = self.policy.lease(self.queue, self.name, self.lease_ttl, self.design.delivery)
         if lease is None:
             cp("idle", None, None)
             return "idle"
         job, token = lease.job_id, lease.token
-        ctx = JobContext(self.queue, self.ledger, lease)
+        ctx = JobContext(self.queue, self.ledger, lease, cp, self.design)
         cp("leased", job, token)
+        if self.design.heartbeat:
+            cp("before_heartbeat", job, token)
+            outcome = self._guard(ctx, lambda: self.policy.extend(ctx, self.lease_ttl))
+            if isinstance(outcome, str):
+                cp(outcome, job, token)
+                return outcome
+            ctx = JobContext(self.queue, self.ledger, outcome, cp, self.design)
+            cp("extended", job, token)
         cp("before_effect", job, token)
         adopted = None
         if self.policy.reconciles:
