@@ -20,13 +20,12 @@ import sys
 from typing import Any, Sequence
 
 from runtime import BadInput, HarnessError, LabError
-from runtime.invariants import INVARIANTS, verdicts
 
 from . import schedule
 from .explore import FAULTS, Bounds, Config, Explorer, Outcome, explore, jobs_of
 from .scenario import RunResult, Scenario, load_scenario
 from .shrink import shrink
-from .timeline import effect_counts, render_text
+from .timeline import render_summary, render_text
 from .trace import dumps
 
 DEFAULT_OUT = "ffq-out"
@@ -50,22 +49,8 @@ def _digest(trace) -> str:
     return hashlib.sha256(dumps(trace).encode()).hexdigest()
 
 
-def _print_verdicts(violations, drained: bool) -> None:
-    for inv, found in verdicts(violations, drained=drained).items():
-        if not found:
-            print(f"  {inv} ok        {INVARIANTS[inv]}")
-        for v in found:
-            print(f"  {inv} VIOLATED  {v.message}")
-
-
 def _print_run(run: RunResult) -> None:
-    print(render_text(run.trace, run.ledger, run.workers))
-    print("effects per job (from the ledger):")
-    for job, c in sorted(effect_counts(run.ledger).items()):
-        print(f"  job {job}: {c['applied']} applied ({', '.join(c['by']) or '-'})"
-              + "".join(f", {c[k]} {k}" for k in ("duplicate", "stale") if c[k]))
-    print("invariants:")
-    _print_verdicts(run.violations, run.drained)
+    print(render_summary(run))
 
 
 def _reports(out: str | None, base: str, run: RunResult, title: str, meta: dict) -> None:
@@ -76,10 +61,17 @@ def _reports(out: str | None, base: str, run: RunResult, title: str, meta: dict)
     print("reports: " + ", ".join(sorted(paths.values())))
 
 
+def program_options(sc: Scenario) -> dict[str, Any]:
+    """The harness options a scenario's runs need, for ``as_program``."""
+    return {**sc.harness_options, "producers": tuple(sc.producers)}
+
+
 def as_program(steps: Sequence[dict[str, Any]], workers: Sequence[str], policy: str, lease_ttl: float,
-               violations=()) -> str:
-    """A schedule printed back as a program you can paste into a test."""
-    lines = [f"with Harness(workdir, workers={tuple(workers)!r}, policy={policy!r}, lease_ttl={lease_ttl!r}) as h:"]
+               violations=(), options: dict[str, Any] | None = None) -> str:
+    """A schedule printed back as a program you can paste into a test (with the scenario's
+    harness options, so that it reproduces as printed)."""
+    extra = "".join(f", {k}={v!r}" for k, v in sorted((options or {}).items()) if v not in (None, (), {}))
+    lines = [f"with Harness(workdir, workers={tuple(workers)!r}, policy={policy!r}, lease_ttl={lease_ttl!r}{extra}) as h:"]
     for s in steps:
         op = s["op"]
         if op == "enqueue":
@@ -91,9 +83,12 @@ def as_program(steps: Sequence[dict[str, Any]], workers: Sequence[str], policy: 
             lines.append(f"    h.advance({s['seconds']!r})")
         elif op == "drain":
             lines.append("    h.drain()")
+        elif op == "request":
+            lines.append(f"    h.request({s['producer']!r}, {s['kind']!r}, {s.get('payload')!r}, request={s.get('request')!r})")
         else:
             lines.append(f"    h.{op}({s['worker']!r})")
-    lines.append("    h.check()" + "".join(f"  # {v.invariant}: {v.message}" for v in violations[:1]))
+    drained = "drained=True" if steps and steps[-1]["op"] == "drain" else ""
+    lines.append(f"    h.check({drained})" + "".join(f"  # {v.invariant}: {v.message}" for v in violations[:1]))
     return "\n".join(lines)
 
 
@@ -177,8 +172,10 @@ def cmd_explore(args) -> int:
     policy = policies.get(args.policy or sc.naive).name
     faults = (frozenset(f for f in args.faults.split(",") if f) if args.faults is not None
               else frozenset(sc.explore.get("faults", ("clock",))))
+    judged = (frozenset(i for i in args.invariants.split(",") if i) if args.invariants is not None
+              else frozenset(sc.explore.get("invariants", ())))
     config = Config(sc, policy, jobs_of(sc, args.jobs if args.jobs is not None else sc.explore.get("jobs")), faults,
-                    Bounds(args.preemptions, args.max_faults, args.depth))
+                    Bounds(args.preemptions, args.max_faults, args.depth), invariants=judged)
     progress = _progress_printer(args.progress or sys.stderr.isatty())
     if progress:
         progress.total = args.max_schedules
@@ -209,14 +206,15 @@ def cmd_explore(args) -> int:
     base = f"{sc.name}-{policy}-{target}"
     path = os.path.join(args.out, base + ".json")
     violated = sorted({v.invariant for v in replayed.violations})
-    schedule.save(path, final.steps, workers=workers, policy=policy, lease_ttl=sc.lease_ttl, scenario=sc.name,
+    schedule.save(path, final.steps, workers=workers, producers=sc.producers, policy=policy,
+                  lease_ttl=sc.lease_ttl, scenario=sc.name,
                   seed=args.seed if args.strategy == "random" else None, strategy=args.strategy,
                   bound=str(config.bounds), faults=sorted(faults), invariant=target, violated=violated,
                   violations=[v.as_dict() for v in replayed.violations], trace_sha256=_digest(replayed.trace))
     print(f"minimal schedule (saved to {path}; replay with: ffq replay {path}):")
-    print(as_program(final.steps, workers, policy, sc.lease_ttl, replayed.violations))
+    print(as_program(final.steps, workers, policy, sc.lease_ttl, replayed.violations, program_options(sc)))
     run = RunResult(sc.name, "shrunk", policy, final.steps, replayed.trace, replayed.history, replayed.ledger,
-                    [], replayed.violations, True, tuple(workers), sc.lease_ttl)
+                    [], replayed.violations, True, tuple(workers) + tuple(sc.producers), sc.lease_ttl)
     print(render_text(run.trace, run.ledger, run.workers))
     _reports(args.out, base, run, f"{label}: minimal counterexample under {policy}",
              {"scenario": sc.name, "policy": policy, "strategy": args.strategy, "seed": args.seed,
@@ -249,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--preemptions", type=int, default=2)
     e.add_argument("--max-faults", type=int, default=1)
     e.add_argument("--depth", type=int, default=30)
+    e.add_argument("--invariants", help="comma-separated: only these count as violations "
+                                        "(default: the scenario's judged invariants, else all)")
     e.add_argument("--keep-going", action="store_true", help="do not stop at the first violation")
     e.add_argument("--no-shrink", action="store_true")
     e.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")

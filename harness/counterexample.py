@@ -45,7 +45,7 @@ def minimal(sc: Scenario, policy: str | None = None, max_schedules: int = 5000) 
     config = Config(sc, policy, jobs_of(sc, sc.explore.get("jobs")),
                     frozenset(sc.explore.get("faults", ("clock",))),
                     Bounds(sc.explore.get("preemptions", 2), sc.explore.get("max_faults", 1),
-                           sc.explore.get("depth", 30)))
+                           sc.explore.get("depth", 30)), invariants=frozenset(sc.explore.get("invariants", ())))
     outcome = explore(config, "dfs", max_schedules=max_schedules)
     failing = [s for s in outcome.failing if any(v.invariant == sc.invariant for v in s.violations)]
     if not failing:
@@ -58,12 +58,12 @@ def minimal(sc: Scenario, policy: str | None = None, max_schedules: int = 5000) 
 
 
 def block(cex: Counterexample) -> str:
-    from .cli import as_program
+    from .cli import as_program, program_options
     from .report import mermaid
     sc = cex.scenario
-    diagram = mermaid(cex.trace, cex.ledger, cex.workers, cex.violations,
+    diagram = mermaid(cex.trace, cex.ledger, tuple(cex.workers) + tuple(sc.producers), cex.violations,
                       title=f"{sc.name}: minimal counterexample under {cex.policy}")
-    program = as_program(cex.steps, cex.workers, cex.policy, sc.lease_ttl, cex.violations)
+    program = as_program(cex.steps, cex.workers, cex.policy, sc.lease_ttl, cex.violations, program_options(sc))
     return (f"{BEGIN}\n"
             f"Found by `ffq explore {sc.name} --policy {cex.policy}` from scratch ({cex.explored} schedule(s) "
             f"explored, bound: {cex.bound}) and shrunk to {len(cex.steps)} steps. Regenerate with "

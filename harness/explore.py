@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
 from runtime import BadInput, HarnessError, LabError, Violation
+from runtime.invariants import INVARIANTS
 
 from . import schedule
 from .harness import Harness
@@ -51,9 +52,15 @@ from .trace import TraceEvent
 
 Move = tuple[str, Any]
 FAULTS = frozenset({"clock", "kill", "pause"})
-ACTION_CHECKPOINTS = frozenset({"poll", "before_effect", "before_commit"})
-STOPS = frozenset({"poll", "before_effect", "before_commit", "idle"})
-MID_JOB = frozenset({"before_effect", "before_commit"})
+# A worker acts when released from these (a claim, the effect, the commit; a heartbeat, a
+# reconcile lookup); a producer when released from ``produce`` (the enqueue) or ``enqueued``
+# (recording the success).
+ACTION_CHECKPOINTS = frozenset({"poll", "before_effect", "before_commit", "reconciled", "before_heartbeat",
+                                "commit_torn", "produce", "enqueued"})
+STOPS = ACTION_CHECKPOINTS | {"idle", "commit_open"}
+MID_JOB = frozenset({"before_effect", "before_commit", "reconciled", "before_heartbeat", "commit_torn",
+                     "commit_open", "enqueued"})
+LOCK_HOLDING = frozenset({"commit_open"})  # inside an open write transaction
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,7 @@ class Config:
     faults: frozenset[str] = frozenset({"clock"})
     bounds: Bounds = field(default_factory=Bounds)
     workers: tuple[str, ...] = ()
+    invariants: frozenset[str] = frozenset()  # only these count as violations (empty: all)
 
     def __post_init__(self) -> None:
         unknown = set(self.faults) - FAULTS
@@ -84,10 +92,18 @@ class Config:
         self.workers = tuple(self.workers or self.scenario.workers)
         if not self.jobs:
             raise BadInput("nothing to explore: the scenario enqueues no job")
+        unknown = set(self.invariants) - set(INVARIANTS)
+        if unknown:
+            raise BadInput(f"unknown invariant {sorted(unknown)[0]!r}; invariants are {', '.join(INVARIANTS)}")
+        self.invariants = frozenset(self.invariants)
+
+    def judge(self, violations: list[Violation]) -> list[Violation]:
+        return [v for v in violations if not self.invariants or v.invariant in self.invariants]
 
     def describe(self) -> str:
         return (f"scenario {self.scenario.name}, policy {self.policy}, workers {','.join(self.workers)}, "
-                f"jobs {len(self.jobs)}, faults {','.join(sorted(self.faults)) or 'none'}, {self.bounds}")
+                f"jobs {len(self.jobs)}, faults {','.join(sorted(self.faults)) or 'none'}, {self.bounds}"
+                + (f", invariants {','.join(sorted(self.invariants))}" if self.invariants else ""))
 
 
 @dataclass
@@ -120,27 +136,43 @@ class _Run:
     def position(self, w: str) -> str:
         return self.h.at(w).checkpoint
 
+    def participants(self) -> tuple[str, ...]:
+        return tuple(self.config.workers) + tuple(self.h.producers)
+
+    def lock_holder(self) -> str | None:
+        for w in self.participants():
+            if self.h.status(w) in ("at", "paused") and self.position(w) in LOCK_HOLDING:
+                return w
+        return None
+
     def can_run(self, w: str) -> bool:
         if self.h.status(w) != "at":
             return False
+        holder = self.lock_holder()
+        if holder is not None and holder != w:
+            return False  # it could only wait on the write lock
+        if self.h.role(w) == "producer":
+            return self.position(w) != "idle" or self.h.producers_pending(w)
         if self.position(w) in ("poll", "idle"):
-            return self.h.queue.claimable()
+            return self.h.claimable_for(w)
         return True
 
     def enabled(self, bounded: bool = True) -> list[Move]:
         h, cfg = self.h, self.config
-        runnable = [w for w in cfg.workers if self.can_run(w)]
+        runnable = [w for w in self.participants() if self.can_run(w)]
         moves: list[Move] = [("run", w) for w in runnable]
         env: list[Move] = []
         if "clock" in cfg.faults and h.queue.next_deadline() is not None:
             env.append(("clock", None))
-        for w in cfg.workers:
+        holder = self.lock_holder()
+        for w in self.participants():
             status = h.status(w)
             mid = status in ("at", "paused") and self.position(w) in MID_JOB
             if "kill" in cfg.faults and mid and (not bounded or self.faults < cfg.bounds.faults):
                 env.append(("kill", w))
-            if "pause" in cfg.faults and mid and status == "at" and (not bounded or self.faults < cfg.bounds.faults):
-                env.append(("pause", w))
+            if ("pause" in cfg.faults and mid and status == "at" and holder is None
+                    and (not bounded or self.faults < cfg.bounds.faults)):
+                env.append(("pause", w))  # never while anyone holds the write lock: all would wait
             if status == "paused":
                 env.append(("resume", w))
         if not bounded:
@@ -187,11 +219,11 @@ class _Run:
     def finish(self) -> bool:
         """Eventually healthy: resume the paused, restart the killed, drain."""
         h = self.h
-        for w in self.config.workers:
+        for w in self.participants():
             if h.status(w) == "paused":
                 h.resume(w)
                 self.steps.append({"op": "resume", "worker": w})
-        for w in self.config.workers:
+        for w in self.participants():
             if h.status(w) in ("killed", "crashed"):
                 h.restart(w)
                 self.steps.append({"op": "restart", "worker": w})
@@ -240,9 +272,9 @@ class Explorer:
         sc = cfg.scenario
         h = self._harness(workers)
         if True:
-            run = _Run(h, Config(sc, cfg.policy, jobs, cfg.faults, cfg.bounds, workers))
+            run = _Run(h, Config(sc, cfg.policy, jobs, cfg.faults, cfg.bounds, workers, cfg.invariants))
             for job in jobs:
-                h.enqueue(job["kind"], job.get("payload"), dedup_key=job.get("dedup_key"))
+                schedule.apply(h, [job])
                 run.steps.append(dict(job))
             moves: list[Move] = []
             enabled_log: list[list[Move]] = []
@@ -257,7 +289,7 @@ class Explorer:
                 moves.append(move)
                 run.apply(move)
             drained = run.finish()
-            violations = h.check(drained=drained, max_attempts=sc.max_attempts)
+            violations = cfg.judge(h.check(drained=drained, max_attempts=sc.max_attempts))
             return Schedule(moves, enabled_log, run.steps, h.trace, violations,
                             h.history() if keep else [], h.ledger() if keep else [])
 
@@ -273,7 +305,7 @@ class Explorer:
         cfg = self.config
         workdir = os.path.join(self.workroot, "-".join(workers) + f".{len(self._harnesses)}")
         h = Harness(workdir, workers=workers, policy=cfg.policy, lease_ttl=cfg.scenario.lease_ttl,
-                    **cfg.scenario.harness_options)
+                    producers=cfg.scenario.producers, **cfg.scenario.harness_options)
         self._harnesses[workers] = h
         return h
 
@@ -307,7 +339,7 @@ class Explorer:
         except HarnessError:
             return None
         drained = bool(steps) and steps[-1]["op"] == "drain" and h.last_drain
-        violations = h.check(drained=drained, max_attempts=cfg.scenario.max_attempts)
+        violations = cfg.judge(h.check(drained=drained, max_attempts=cfg.scenario.max_attempts))
         return Schedule([], [], h.steps, h.trace, violations,
                         h.history() if keep else [], h.ledger() if keep else [])
 
@@ -360,15 +392,21 @@ class _NotEnabled(LabError):
 
 
 def jobs_of(scenario: Scenario, count: int | None = None) -> list[dict[str, Any]]:
-    """The scenario's enqueue steps; with ``count``, repeated or cut to ``count`` jobs."""
-    base = [dict(s) for s in scenario.steps() if s["op"] == "enqueue"]
+    """The scenario's set-up steps (enqueues, producer requests); with ``count``, repeated or cut."""
+    base = [dict(s) for s in scenario.steps() if s["op"] in ("enqueue", "request")]
     if not base:
         raise BadInput(f"scenario {scenario.name} enqueues no job")
     if count is None:
         return base
     if count < 1:
         raise BadInput(f"--jobs must be >= 1, got {count}")
-    return [dict(base[i % len(base)]) for i in range(count)]
+    out = []
+    for i in range(count):
+        step = dict(base[i % len(base)])
+        if i >= len(base):
+            step.pop("request", None)  # a repeated request is a new logical request
+        out.append(step)
+    return out
 
 
 __all__ = ["Bounds", "Config", "Explorer", "FAULTS", "HarnessError", "Move", "Schedule", "jobs_of"]
@@ -403,8 +441,9 @@ class Outcome:
                    else "NOT exhausted: --max-schedules reached before the bound was covered")
         else:
             how = f"random (PCT), seed {self.seed}: {self.schedules} schedules; no exhaustiveness claim"
+        judged = f"; judged on {','.join(sorted(cfg.invariants))}" if cfg.invariants else ""
         return (f"workers {','.join(cfg.workers)}, jobs {len(cfg.jobs)}, faults "
-                f"{','.join(sorted(cfg.faults)) or 'none'}; bound: {cfg.bounds}; {how}")
+                f"{','.join(sorted(cfg.faults)) or 'none'}; bound: {cfg.bounds}{judged}; {how}")
 
 
 def _root_moves(explorer: Explorer) -> int:

@@ -56,6 +56,9 @@ class WorkerSpec:
     clock_rate: float = 1.0
     design: dict = field(default_factory=dict)
     downstream: dict = field(default_factory=dict)
+    role: str = "worker"  # or "producer" (FM_007)
+    outbox_path: str = ""
+    journal_path: str = ""
 
     def ledger_options(self, policy) -> dict:
         """What the policy asks of the ledger, limited by what this downstream offers."""
@@ -75,7 +78,8 @@ def _redirect_stderr(path: str) -> None:
 
 
 def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> None:
-    """Entry point of a worker process. ``inherited_fds``: the coordinator's other pipe ends, to close."""
+    """Entry point of a worker (or producer) process. ``inherited_fds``: the coordinator's other
+    pipe ends, to close."""
     for fd in inherited_fds:
         try:
             os.close(fd)
@@ -84,7 +88,7 @@ def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> N
     _redirect_stderr(spec.stderr_path)
     # Imports here, so a spawned child pays for them once and a forked one not at all.
     import policies
-    from runtime import Ledger, Queue, SharedClock, SkewedClock, Store, Worker
+    from runtime import Ledger, Producer, Queue, SharedClock, SkewedClock, Store, Worker
     from runtime.policy import Design
 
     send, recv = conn.send_bytes, conn.recv_bytes
@@ -112,9 +116,12 @@ def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> N
         while True:
             # A new run starts here: the ledger index is rebuilt (the file was truncated);
             # the store connection and the clock mapping are kept, warm.
-            ledger = Ledger(spec.ledger_path, shared, **spec.ledger_options(policy))
-            worker = Worker(spec.name, queue, ledger, spec.handlers, lease_ttl=spec.lease_ttl,
-                            policy=policy, checkpoint=checkpoint, design=Design(**spec.design))
+            if spec.role == "producer":
+                worker = Producer(spec.name, queue, spec.outbox_path, spec.journal_path, policy, checkpoint)
+            else:
+                ledger = Ledger(spec.ledger_path, shared, **spec.ledger_options(policy))
+                worker = Worker(spec.name, queue, ledger, spec.handlers, lease_ttl=spec.lease_ttl,
+                                policy=policy, checkpoint=checkpoint, design=Design(**spec.design))
             try:
                 while True:
                     worker.run_once()

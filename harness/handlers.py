@@ -28,7 +28,8 @@ def charge(lease: Lease) -> Any:
 
 
 def write(lease: Lease) -> Any:
-    return {"value": (lease.payload or {}).get("value")}
+    """A last-writer-wins write; the result it computes depends on the lease it computed it under."""
+    return {"value": f"{(lease.payload or {}).get('value')} (computed under token {lease.token})"}
 
 
 def flaky(lease: Lease) -> Any:

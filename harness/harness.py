@@ -38,7 +38,9 @@ from runtime import (CHECKPOINTS, TERMINAL, Violation, check_all, Effect, Harnes
                      Store, UnreachableCheckpoint, read_ledger)
 from runtime.errors import InvalidArgument
 from runtime.invariants import DEFAULT_MAX_ATTEMPTS
+from runtime.errors import UnknownJobKind
 from runtime.policy import Design
+from runtime.producer import PRODUCER_CHECKPOINTS, append_line, pending, read_lines
 
 from .gate import ERROR, GO, RESET, WorkerSpec, worker_main
 from .handlers import DEFAULT_HANDLERS
@@ -87,10 +89,15 @@ class Harness:
                  handlers: Mapping[str, Callable] | None = None, start_method: str = "fork",
                  step_timeout: float = 10.0, clock_start: float = 0.0,
                  skew: Mapping[str, tuple[float, float]] | None = None, delivery: str = "lease",
-                 downstream: Mapping[str, Any] | None = None, design: Mapping[str, Any] | None = None) -> None:
+                 downstream: Mapping[str, Any] | None = None, design: Mapping[str, Any] | None = None,
+                 producers: Iterable[str] = ()) -> None:
         names = list(workers)
-        if not names or len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
-            raise ScheduleError(f"workers must be distinct non-empty names, got {names!r}")
+        producer_names = list(producers)
+        everyone = names + producer_names
+        if (not names or len(set(everyone)) != len(everyone)
+                or not all(isinstance(n, str) and n for n in everyone)):
+            raise ScheduleError(f"workers and producers must be distinct non-empty names, got "
+                                f"{names!r} and {producer_names!r}")
         if not lease_ttl > 0:
             raise InvalidArgument(f"lease_ttl must be > 0, got {lease_ttl!r}")
         if start_method not in ("fork", "spawn", "forkserver"):
@@ -121,11 +128,17 @@ class Harness:
         for unknown in set(skew) - set(names):
             raise ScheduleError(f"skew names unknown worker {unknown!r}; workers are {', '.join(names)}")
         self._workers: dict[str, _Worker] = {}
-        for name in names:
+        for name in everyone:
             offset, rate = skew.get(name, (0.0, 1.0))
+            role = "producer" if name in producer_names else "worker"
             spec = WorkerSpec(name, self.db_path, self.ledger_path, clock_path,
                               os.path.join(self.workdir, f"{name}.stderr"), self.policy_name,
-                              self.lease_ttl, self.handlers, offset, rate, self.design, self.downstream)
+                              self.lease_ttl, self.handlers, offset, rate, self.design, self.downstream,
+                              role, os.path.join(self.workdir, f"{name}.outbox"),
+                              os.path.join(self.workdir, f"{name}.journal"))
+            if role == "producer":
+                for path in (spec.outbox_path, spec.journal_path):
+                    open(path, "wb").close()
             self._workers[name] = _Worker(name, spec)
         self._trace: list[TraceEvent] = []
         self._steps: list[dict[str, Any]] = []
@@ -134,7 +147,7 @@ class Harness:
         self.last_drain: bool = False
         _LIVE.add(self)
         try:
-            for name in names:
+            for name in everyone:
                 self._start(self._workers[name])
         except BaseException:
             self.close()
@@ -208,6 +221,10 @@ class Harness:
                 w.status = "at"
         self.queue.empty()
         os.truncate(self.ledger_path, 0)
+        for w in self._workers.values():
+            if w.spec.role == "producer":
+                os.truncate(w.spec.outbox_path, 0)
+                os.truncate(w.spec.journal_path, 0)
         self.clock.new_epoch(self._clock_start)
         self._trace, self._steps, self._version, self.last_drain = [], [], 0, False
         for w in self._workers.values():
@@ -294,14 +311,23 @@ class Harness:
         return self._release(w)
 
     def _release(self, w: _Worker) -> Stop:
+        for other in self._workers.values():
+            if (other is not w and other.status in ("at", "paused") and other.at is not None
+                    and other.at.checkpoint in LOCK_HOLDING):
+                raise HarnessError(
+                    f"{other.name} holds the store's write lock at {other.at}; releasing {w.name} now "
+                    f"could only wait on it (busy timeout, then 'database is locked'): step, run or kill "
+                    f"{other.name} first")
         w.conn.send_bytes(GO)
         return self._await(w)
 
     def run_until(self, worker: str, checkpoint: str, max_steps: int = 1000) -> Stop:
         """Step ``worker`` until it stops at ``checkpoint`` (no-op if it is there already)."""
-        if checkpoint not in CHECKPOINTS:
-            raise ScheduleError(f"unknown checkpoint {checkpoint!r}; checkpoints are {', '.join(CHECKPOINTS)}")
         w = self._live(worker, "run")
+        known = PRODUCER_CHECKPOINTS if w.spec.role == "producer" else CHECKPOINTS
+        if checkpoint not in known:
+            raise ScheduleError(f"unknown checkpoint {checkpoint!r} for {w.spec.role} {worker}; "
+                                f"checkpoints are {', '.join(known)}")
         if w.status == "paused":
             raise HarnessError(f"worker {worker} is paused (SIGSTOP) at {w.at}; resume({worker!r}) first")
         self._steps.append({"op": "run_until", "worker": worker, "checkpoint": checkpoint})
@@ -381,6 +407,41 @@ class Harness:
         self._start(w)
         return w.at
 
+    def request(self, producer: str, kind: str, payload: Any = None, request: str | None = None) -> str:
+        """Put a request in ``producer``'s outbox (the producer sends it when released); return its id."""
+        p = self._worker(producer)
+        if p.spec.role != "producer":
+            raise ScheduleError(f"{producer} is a worker, not a producer; producers are "
+                                f"{', '.join(n for n, x in self._workers.items() if x.spec.role == 'producer') or 'none'}")
+        if kind not in self.handlers:
+            raise UnknownJobKind(f"no handler is registered for job kind {kind!r}; known kinds: {sorted(self.handlers)}")
+        rid = request or f"{producer}-{len(read_lines(p.spec.outbox_path)) + 1}"
+        append_line(p.spec.outbox_path, {"request": rid, "kind": kind, "payload": payload})
+        self._version += 1
+        step: dict[str, Any] = {"op": "request", "producer": producer, "kind": kind, "payload": payload,
+                                "request": rid}
+        self._steps.append(step)
+        self._record("request", producer, detail={"request": rid, "kind": kind})
+        return rid
+
+    def producers_pending(self, producer: str | None = None) -> bool:
+        """Does a producer (any live one, or ``producer``) have requests it has not sent?"""
+        return any(w.spec.role == "producer" and (producer is None or name == producer) and w.status == "at"
+                   and pending(w.spec.outbox_path, w.spec.journal_path)
+                   for name, w in self._workers.items())
+
+    def claimable_for(self, worker: str) -> bool:
+        """Would ``worker``'s next poll find a job? Judged on the clock its policy decides with:
+        its own (possibly skewed, FM_010) or the store's."""
+        spec = self._worker(worker).spec
+        now = self.clock.now()
+        if policies.get(self.policy_name).clock_authority == "worker":
+            now = now * spec.clock_rate + spec.clock_offset
+        return self.queue.claimable(now)
+
+    def role(self, name: str) -> str:
+        return self._worker(name).spec.role
+
     def enqueue(self, kind: str, payload: Any = None, dedup_key: str | None = None) -> int:
         """Enqueue a job from the coordinator (the producer); workers see it at their next poll."""
         job = self.queue.enqueue(kind, payload, dedup_key=dedup_key, producer="producer")
@@ -406,7 +467,11 @@ class Harness:
 
     @property
     def workers(self) -> tuple[str, ...]:
-        return tuple(self._workers)
+        return tuple(n for n, w in self._workers.items() if w.spec.role == "worker")
+
+    @property
+    def producers(self) -> tuple[str, ...]:
+        return tuple(n for n, w in self._workers.items() if w.spec.role == "producer")
 
     def at(self, worker: str) -> Stop | None:
         """Where ``worker`` is stopped (its last checkpoint, also after a kill)."""
@@ -464,9 +529,10 @@ class Harness:
     def _drain(self, max_steps: int) -> bool:
         steps = 0
         while steps < max_steps:
-            if not [j for j in self.jobs() if j.state not in TERMINAL] and not self._producers_pending():
-                return True
             healthy = [w for w in self._workers.values() if w.status == "at"]
+            if (not [j for j in self.jobs() if j.state not in TERMINAL] and not self._producers_pending()
+                    and all(w.at.checkpoint in ("poll", "idle") for w in healthy)):
+                return True  # every job terminal and no healthy worker left mid-job
             if not healthy:
                 return False  # nobody healthy to drain with: liveness cannot be judged
             # a worker holding the store's write lock goes first: anyone else would wait on it
@@ -495,7 +561,7 @@ class Harness:
         return False  # the step budget ran out: a livelock (a job retried forever), not a drain
 
     def _producers_pending(self) -> bool:
-        return False
+        return self.producers_pending()
 
     def integrity_check(self) -> str:
         return self.store.integrity_check()

@@ -122,7 +122,34 @@ def mermaid(trace: Sequence[TraceEvent], ledger: Sequence[Effect], workers: Sequ
                 lines.append(f"    {w}-xQ: {_esc(f'{name} {jt}')}")
     for v in violations:
         lines.append(f"    Note over C,L: {_esc(_violation_summary(v))}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(collapse_cycles(lines)) + "\n"
+
+
+def collapse_cycles(lines: list[str], longest: int = 12, keep: int = 2) -> list[str]:
+    """Fold a run of identical blocks (lines equal once their numbers are ignored: tokens,
+    attempts, clock) into ``keep`` copies and a note saying how many more there were. A
+    retry storm of a thousand leases stays a readable diagram."""
+    shape = [re.sub(r"\d+(\.\d+)?", "#", line) for line in lines]
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        best = None
+        for size in range(1, longest + 1):
+            reps = 1
+            while shape[i + reps * size: i + (reps + 1) * size] == shape[i: i + size] and \
+                    i + (reps + 1) * size <= len(lines):
+                reps += 1
+            if reps > keep and (best is None or reps * size > best[0] * best[1]):
+                best = (reps, size)
+        if best is None:
+            out.append(lines[i])
+            i += 1
+            continue
+        reps, size = best
+        out.extend(lines[i: i + keep * size])
+        out.append(f"    Note over C,L: … the {size} step(s) above repeat {reps - keep} more time(s) …")
+        i += reps * size
+    return out
 
 
 def mermaid_markdown(trace: Sequence[TraceEvent], ledger: Sequence[Effect], workers: Sequence[str],

@@ -42,6 +42,7 @@ class RunResult:
     drained: bool
     workers: tuple[str, ...] = ()
     lease_ttl: float = 30.0
+    outage: bool = False  # an outage and a call bound were stated: INV_007 was checked
 
     def effects(self, job: int | None = None) -> list[Effect]:
         return [e for e in self.ledger if e.applied and (job is None or e.job == job)]
@@ -71,10 +72,20 @@ class Scenario:
     max_attempts: int = 5
     explore: dict[str, Any] = field(default_factory=dict)  # defaults for ffq explore: faults, jobs
     variant_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # harness options per variant
+    producers: tuple[str, ...] = ()  # producer processes (FM_007), besides the workers
+
+    @property
+    def judged(self) -> frozenset[str]:
+        """The invariants this scenario's fix is judged on (empty: all of them)."""
+        return frozenset(self.explore.get("invariants", ()))
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        return tuple(self.workers) + tuple(self.producers)
 
     def __post_init__(self) -> None:
         for variant, steps in self.variants.items():
-            schedule.validate_steps(steps, self.workers)
+            schedule.validate_steps(steps, self.participants)
 
     @property
     def default_variant(self) -> str:
@@ -92,7 +103,7 @@ class Scenario:
                 lease_ttl: float | None = None, **options: Any) -> Harness:
         return Harness(workdir, workers=tuple(workers or self.workers), policy=policy,
                        lease_ttl=self.lease_ttl if lease_ttl is None else lease_ttl,
-                       **{**self.harness_options, **options})
+                       producers=self.producers, **{**self.harness_options, **options})
 
     def run(self, policy: str, variant: str | None = None, workdir: str | os.PathLike | None = None,
             steps: Sequence[dict[str, Any]] | None = None, drain: bool = True,
@@ -103,7 +114,8 @@ class Scenario:
         """
         variant = variant or self.default_variant
         workers = tuple(workers or self.workers)
-        steps = self.steps(variant) if steps is None else schedule.validate_steps(list(steps), workers)
+        steps = (self.steps(variant) if steps is None
+                 else schedule.validate_steps(list(steps), workers + tuple(self.producers)))
         with tempfile.TemporaryDirectory(prefix=f"ffq-{self.name}-") as tmp:
             options = {**self.variant_options.get(variant, {}), **options}
             with self.harness(workdir or tmp, policy, workers, lease_ttl, **options) as h:
@@ -114,7 +126,8 @@ class Scenario:
                     drained = bool(steps) and steps[-1]["op"] == "drain" and h.last_drain
                 return RunResult(self.name, variant, h.policy_name, h.steps, h.trace, h.history(), h.ledger(),
                                  h.jobs(), h.check(drained=drained, max_attempts=self.max_attempts), drained,
-                                 workers, h.lease_ttl)
+                                 workers + tuple(self.producers), h.lease_ttl, bool(h.downstream.get("outages")) and
+                                 h.downstream.get("call_bound") is not None)
 
 
 def load_scenario(ref: str) -> Scenario:

@@ -8,6 +8,7 @@ A step is a dict with an ``op`` and its arguments:
     {"op": "advance", "seconds": 31}
     {"op": "kill" | "pause" | "resume" | "restart", "worker": "A"}
     {"op": "drain"}     healthy workers finish the queue (Harness.drain)
+    {"op": "request", "producer": "P", "kind": "charge", "payload": {...}, "request": "r1"}
 
 A schedule file wraps the steps with what is needed to set the run up again:
 
@@ -26,7 +27,7 @@ import json
 import os
 from typing import Any, Iterable
 
-from runtime import CHECKPOINTS, ScheduleError
+from runtime import CHECKPOINTS, PRODUCER_CHECKPOINTS, ScheduleError
 
 FORMAT = "ffq-schedule/1"
 
@@ -41,6 +42,7 @@ OPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "resume": (frozenset({"worker"}), frozenset()),
     "restart": (frozenset({"worker"}), frozenset()),
     "drain": (frozenset(), frozenset()),
+    "request": (frozenset({"producer", "kind"}), frozenset({"payload", "request"})),
 }
 
 
@@ -62,10 +64,13 @@ def validate_steps(steps: Any, workers: Iterable[str] | None = None) -> list[dic
             raise ScheduleError(f"step {i} ({op}) is missing {', '.join(sorted(required - args))}")
         if args - required - optional:
             raise ScheduleError(f"step {i} ({op}) has unknown fields {', '.join(sorted(args - required - optional))}")
+        if "producer" in step and known is not None and step["producer"] not in known:
+            raise ScheduleError(f"step {i} ({op}) names unknown producer {step['producer']!r}; "
+                                f"participants are {', '.join(sorted(known))}")
         if "worker" in step and known is not None and step["worker"] not in known:
             raise ScheduleError(f"step {i} ({op}) names unknown worker {step['worker']!r}; "
                                 f"workers are {', '.join(sorted(known))}")
-        if op == "run_until" and step["checkpoint"] not in CHECKPOINTS:
+        if op == "run_until" and step["checkpoint"] not in CHECKPOINTS + PRODUCER_CHECKPOINTS:
             raise ScheduleError(f"step {i}: unknown checkpoint {step['checkpoint']!r}; "
                                 f"checkpoints are {', '.join(CHECKPOINTS)}")
         if op == "advance":
@@ -88,16 +93,20 @@ def apply(harness: Any, steps: Iterable[dict[str, Any]]) -> None:
             harness.advance(step["seconds"])
         elif op == "drain":
             harness.drain()
+        elif op == "request":
+            harness.request(step["producer"], step["kind"], step.get("payload"), request=step.get("request"))
         else:
             getattr(harness, op)(step["worker"])
 
 
 def save(path: str | os.PathLike, steps: list[dict[str, Any]], *, workers: Iterable[str],
          policy: str, lease_ttl: float, scenario: str | None = None, seed: int | None = None,
-         **extra: Any) -> dict[str, Any]:
+         producers: Iterable[str] = (), **extra: Any) -> dict[str, Any]:
     """Write a schedule file; return its content."""
-    doc = {"format": FORMAT, "scenario": scenario, "policy": policy, "workers": list(workers),
-           "lease_ttl": lease_ttl, "seed": seed, "steps": validate_steps(steps, workers), **extra}
+    workers, producers = list(workers), list(producers)
+    doc = {"format": FORMAT, "scenario": scenario, "policy": policy, "workers": workers,
+           "producers": producers, "lease_ttl": lease_ttl, "seed": seed,
+           "steps": validate_steps(steps, workers + producers), **extra}
     with open(path, "w") as f:
         json.dump(doc, f, indent=1, sort_keys=True)
         f.write("\n")
@@ -123,5 +132,8 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
         raise ScheduleError(f"{path}: 'lease_ttl' must be a number > 0, got {ttl!r}")
     if not isinstance(doc.get("policy"), str):
         raise ScheduleError(f"{path}: 'policy' must be a policy name")
-    doc["steps"] = validate_steps(doc.get("steps"), workers)
+    producers = doc.setdefault("producers", [])
+    if not isinstance(producers, list) or not all(isinstance(p, str) for p in producers):
+        raise ScheduleError(f"{path}: 'producers' must be a list of names")
+    doc["steps"] = validate_steps(doc.get("steps"), workers + producers)
     return doc

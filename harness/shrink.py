@@ -62,7 +62,8 @@ def shrink(explorer: Explorer, failing: Schedule, invariant: str | None = None) 
     def attempt(moves: Sequence[Move], jobs=None, workers=None) -> Schedule | None:
         jobs = state["jobs"] if jobs is None else jobs
         workers = state["workers"] if workers is None else workers
-        if any(m[1] is not None and m[1] not in workers for m in moves):
+        known = tuple(workers) + tuple(cfg.scenario.producers)
+        if any(m[1] is not None and m[1] not in known for m in moves):
             return None
         state["runs"] += 1
         s = explorer.replay_moves(moves, jobs=jobs, workers=workers, lenient=True)

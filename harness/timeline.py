@@ -34,8 +34,11 @@ class Row:
 
 def _effect_text(rec: Effect) -> str:
     body = ", ".join(f"{k}={v}" for k, v in sorted((rec.body or {}).items())) if isinstance(rec.body, dict) else ""
+    if rec.outcome == "lookup":
+        found = (rec.body or {}).get("found")
+        return f"lookup j{rec.job} t{rec.token}: " + (f"ADOPT ledger #{found}" if found else "nothing applied")
     label = {"applied": "effect APPLIED", "duplicate": "effect DEDUPLICATED",
-             "stale": "effect REFUSED (stale)"}.get(rec.outcome, rec.outcome)
+             "stale": "effect REFUSED (stale)", "unavailable": "call FAILED (outage)"}.get(rec.outcome, rec.outcome)
     return f"{label} j{rec.job} t{rec.token}" + (f" {body}" if body and rec.applied else "")
 
 
@@ -48,18 +51,27 @@ def rows(trace: Sequence[TraceEvent], ledger: Sequence[Effect]) -> list[Row]:
         if ev.op == "at":
             w = ev.worker
             if w in in_effect:
-                job, token = in_effect.pop(w)
-                for rec in [r for r in pending if (r.worker, r.job, r.token) == (w, job, token)]:
+                # arriving at 'reconciled', only the lookup has happened; the effect comes after
+                lookup_only = ev.checkpoint == "reconciled"
+                job, token = in_effect[w] if lookup_only else in_effect.pop(w)
+                for rec in [r for r in pending if (r.worker, r.job, r.token) == (w, job, token)
+                            and (r.outcome == "lookup") == lookup_only]:
                     pending.remove(rec)
                     out.append(Row(rec.at, w, "effect", _effect_text(rec), rec.job, rec.token, rec.outcome))
+                    if lookup_only:
+                        break
             if ev.checkpoint == "before_effect":
                 in_effect[w] = (ev.job, ev.token)
-            text = ev.checkpoint if ev.job is None else f"{ev.checkpoint} j{ev.job} t{ev.token}"
+            text = ev.checkpoint if ev.job is None else f"{ev.checkpoint} j{ev.job}" + (
+                f" t{ev.token}" if ev.token is not None else "")
             out.append(Row(ev.clock, w, "checkpoint", text, ev.job, ev.token))
         elif ev.op == "advance":
             secs = ev.detail.get("seconds")
             text = f"clock +{secs:g} s -> t={ev.clock:g}" if secs is not None else f"clock -> t={ev.clock:g} (drain)"
             out.append(Row(ev.clock, None, "clock", text))
+        elif ev.op == "request":
+            out.append(Row(ev.clock, ev.worker, "enqueue",
+                           f"request {ev.detail.get('request')} ({ev.detail.get('kind')}) in the outbox"))
         elif ev.op == "enqueue":
             out.append(Row(ev.clock, None, "enqueue", f"enqueue job {ev.job} ({ev.detail.get('kind')})", ev.job))
         elif ev.op == "kill":
@@ -103,8 +115,32 @@ def effect_counts(ledger: Sequence[Effect]) -> dict[int, dict[str, Any]]:
     """Per job: applied / duplicate / stale counts and who applied."""
     out: dict[int, dict[str, Any]] = {}
     for rec in ledger:
-        c = out.setdefault(rec.job, {"applied": 0, "duplicate": 0, "stale": 0, "by": []})
+        c = out.setdefault(rec.job, {"applied": 0, "duplicate": 0, "stale": 0, "unavailable": 0, "lookup": 0,
+                                     "by": []})
         c[rec.outcome] = c.get(rec.outcome, 0) + 1
         if rec.applied:
             c["by"].append(f"{rec.worker}/t{rec.token}")
     return out
+
+
+def render_summary(run: Any, max_rows: int = 400) -> str:
+    """A run (``harness.scenario.RunResult``) as text: the timeline (its middle elided past
+    ``max_rows`` rows), the effects per job, and a verdict line per invariant checked."""
+    from runtime.invariants import INVARIANTS, verdicts
+
+    lines = render_text(run.trace, run.ledger, run.workers).splitlines()
+    if len(lines) > max_rows:
+        cut = len(lines) - max_rows
+        lines = lines[: max_rows // 2] + [f"    ... {cut} rows elided ..."] + lines[-max_rows // 2:]
+    lines.append("")
+    lines.append("effects per job (from the ledger):")
+    for job, c in sorted(effect_counts(run.ledger).items()):
+        extra = "".join(f", {c[k]} {k}" for k in ("duplicate", "stale", "unavailable") if c.get(k))
+        lines.append(f"  job {job}: {c['applied']} applied ({', '.join(c['by']) or '-'}){extra}")
+    lines.append("invariants:")
+    for inv, found in verdicts(run.violations, drained=run.drained, outage=run.outage).items():
+        if not found:
+            lines.append(f"  {inv} ok        {INVARIANTS[inv]}")
+        for v in found:
+            lines.append(f"  {inv} VIOLATED  {v.message}")
+    return "\n".join(lines)

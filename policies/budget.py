@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from runtime.errors import StaleLease
 from runtime.policy import JobContext
-from runtime.queue import Lease, Queue, append_history
+from runtime.queue import Lease, Queue, append_history, check_ttl
 from runtime.states import decide
 
 from . import register, state
@@ -70,6 +70,7 @@ class Budget(Fenced):
     def lease(self, queue: Queue, worker: str, ttl: float, delivery: str = "lease") -> Lease | None:
         """Bury jobs whose last allowed lease expired, then claim: no job is leased more than
         ``MAX_ATTEMPTS`` times, even when its holders die instead of failing."""
+        ttl = check_ttl(ttl)
         now = queue.clock.now()
         with queue.store.transaction() as conn:
             for job_id, owner, token, attempts in conn.execute(SQL_BURY_EXHAUSTED,
@@ -93,11 +94,11 @@ class Budget(Fenced):
             else:
                 bucket = state.get(conn, BUDGET, {"tokens": BUDGET_CAPACITY, "at": now})
                 tokens = min(BUDGET_CAPACITY, bucket["tokens"] + BUDGET_RATE * max(0.0, now - bucket["at"]))
-                wait = 0.0 if tokens >= 1 else (1 - tokens) / BUDGET_RATE
+                tokens -= 1  # taken now; below zero it is a debt that the refill pays off
+                wait = 0.0 if tokens >= 0 else -tokens / BUDGET_RATE
                 retry_at = now + max(backoff(lease.attempt), wait)
                 if conn.execute(SQL_FENCED_RETRY, {**args, "visible_at": retry_at}).fetchone():
-                    # the token is taken now; a retry that had to wait is paid for by the refill
-                    state.put(conn, BUDGET, {"tokens": tokens - 1 + (BUDGET_RATE * wait), "at": now})
+                    state.put(conn, BUDGET, {"tokens": tokens, "at": now})
                     append_history(conn, queue.stamp(now), lease.worker, lease.job_id, "failed", lease.token,
                                    decide("leased", "fail"), error=message, retry_at=retry_at,
                                    backoff=backoff(lease.attempt), budget_wait=wait)

@@ -34,7 +34,7 @@ from .commit import Fenced, fenced_fail
 THRESHOLD = 3
 COOLDOWN = 30.0
 BREAKER = "breaker"
-CLOSED = {"state": "closed", "failures": 0, "opened_at": None, "probe": None}
+CLOSED = {"state": "closed", "failures": 0, "opened_at": None, "probe": None, "probe_at": None}
 
 
 def bound(window: float) -> int:
@@ -52,8 +52,11 @@ class CircuitBreaker(Fenced):
             b = state.get(conn, BREAKER, CLOSED)
             if b["state"] == "closed":
                 return
-            if b["state"] == "open" and now >= b["opened_at"] + COOLDOWN:
-                state.put(conn, BREAKER, {**b, "state": "half_open", "probe": ctx.lease.worker})
+            if b["state"] in ("open", "half_open") and now >= b["opened_at"] + COOLDOWN and \
+                    (b["state"] == "open" or now >= b["probe_at"] + COOLDOWN):
+                # open and cooled down; or a probe went out a whole cooldown ago and never came
+                # back (its worker died): let this worker probe
+                state.put(conn, BREAKER, {**b, "state": "half_open", "probe": ctx.lease.worker, "probe_at": now})
                 return
             reopen = b["opened_at"] + COOLDOWN
         raise CircuitOpen(f"circuit open since t={b['opened_at']:g} ({b['state']}); no call until t={reopen:g}")
@@ -65,10 +68,16 @@ class CircuitBreaker(Fenced):
             if ok:
                 new = dict(CLOSED)
             elif b["state"] == "half_open" or b["failures"] + 1 >= THRESHOLD:
-                new = {"state": "open", "failures": b["failures"] + 1, "opened_at": now, "probe": None}
+                new = {**CLOSED, "state": "open", "failures": b["failures"] + 1, "opened_at": now}
             else:
                 new = {**b, "failures": b["failures"] + 1}
             state.put(conn, BREAKER, new)
+
+    def _release_probe(self, ctx: JobContext) -> None:
+        with ctx.queue.store.transaction() as conn:
+            b = state.get(conn, BREAKER, CLOSED)
+            if b["state"] == "half_open" and b["probe"] == ctx.lease.worker:
+                state.put(conn, BREAKER, {**b, "state": "open", "probe": None, "probe_at": None})
 
     def apply_effect(self, ctx: JobContext, body: Any) -> Effect:
         self._admit(ctx)
@@ -76,6 +85,9 @@ class CircuitBreaker(Fenced):
             effect = super().apply_effect(ctx, body)
         except DownstreamUnavailable:
             self._record(ctx, ok=False)
+            raise
+        except Exception:
+            self._release_probe(ctx)  # not the downstream's failure: let the next worker probe
             raise
         self._record(ctx, ok=True)
         return effect

@@ -22,11 +22,12 @@ Builds on ``fenced``: the commit and the requeue still check holder and token.
 from __future__ import annotations
 
 from runtime.effects import Effect
+from runtime.errors import EffectRefused
 from runtime.policy import JobContext
-from runtime.queue import Lease, Queue
+from runtime.queue import Lease, Queue, check_ttl
 
 from . import register
-from .commit import Fenced
+from .commit import Fenced, record_refusal
 
 
 @register
@@ -35,6 +36,9 @@ class Reconcile(Fenced):
     reconciles = True
 
     def lease(self, queue: Queue, worker: str, ttl: float, delivery: str = "lease") -> Lease | None:
+        """Sweep, then claim, in one transaction; always an expiring lease, whatever ``delivery``
+        the queue was configured with (the at-most-once designs are what FM_003 is about)."""
+        ttl = check_ttl(ttl)
         now = queue.clock.now()
         with queue.store.transaction() as conn:
             queue.release_expired(conn, now, by=worker)
@@ -42,4 +46,8 @@ class Reconcile(Fenced):
 
     def reconcile(self, ctx: JobContext) -> Effect | None:
         lease = ctx.lease
-        return ctx.ledger.lookup(self.effect_key(lease), lease.job_id, lease.worker, lease.token)
+        try:
+            return ctx.ledger.lookup(self.effect_key(lease), lease.job_id, lease.worker, lease.token)
+        except EffectRefused as exc:
+            record_refusal(ctx, "effect_refused", str(exc))
+            raise

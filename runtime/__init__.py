@@ -9,6 +9,7 @@ from .errors import (BadInput, CircuitOpen, ClockError, DownstreamUnavailable, C
                      WrongProcess)
 from .invariants import INVARIANTS, Violation, check_all
 from .policy import NAIVE, Design, JobContext, Policy
+from .producer import PRODUCER_CHECKPOINTS, Producer
 from .queue import Event, Job, Lease, Queue, append_history
 from .schema import SCHEMA_VERSION
 from .states import TERMINAL, JobState, decide
@@ -19,7 +20,7 @@ __all__ = [
     "APPLIED", "BadInput", "CircuitOpen", "DownstreamUnavailable", "LOOKUP", "UNAVAILABLE", "CHECKPOINTS", "Clock", "ClockError", "Design", "CorruptDatabase", "DUPLICATE",
     "END_OF_JOB", "Effect", "EffectRefused", "Event", "HarnessError", "INVARIANTS", "IllegalTransition", "Violation", "check_all",
     "InvalidArgument", "InvalidPayload", "Job", "JobContext", "JobState", "LabError", "Lease",
-    "Ledger", "ManualClock", "NAIVE", "Policy", "Queue", "SCHEMA_VERSION", "STALE", "ScheduleError",
+    "Ledger", "ManualClock", "NAIVE", "PRODUCER_CHECKPOINTS", "Policy", "Producer", "Queue", "SCHEMA_VERSION", "STALE", "ScheduleError",
     "SchemaMismatch", "SharedClock", "StaleLease", "SkewedClock", "Store", "StoreError", "SystemClock", "TERMINAL",
     "UnknownJob", "UnknownJobKind", "UnreachableCheckpoint", "Worker", "WrongProcess",
     "append_history", "decide", "no_checkpoint", "read_ledger",

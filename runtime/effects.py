@@ -182,13 +182,10 @@ class Ledger:
                     raise EffectRefused(
                         f"ledger refused {worker}'s lookup for job {job}: token {token} is older than token "
                         f"{ix.max_token[job]} already seen; the worker's lease is stale, abandon the job")
-                seq = ix.by_key.get(key) or (self._applied_for(job) if key is None else None)
-                self._append(Effect(ix.count + 1, job, worker, token, at, LOOKUP, key, {"found": seq}))
+                self._append(Effect(ix.count + 1, job, worker, token, at, LOOKUP, key, {"found": ix.by_key.get(key)}))
             seq = ix.by_key.get(key)
             return ix.records[seq - 1] if seq else None
 
-    def _applied_for(self, job: int) -> int | None:
-        return next((r.seq for r in self._index.records if r.job == job and r.applied), None)
 
     def records(self, job: int | None = None) -> list[Effect]:
         """Every recorded attempt, in order (optionally for one job)."""

@@ -38,6 +38,8 @@ INVARIANTS = {
     "INV_005": "bounded attempts: no job is leased more than max_attempts times",
     "INV_006": "state and history agree: the job's state is the one its history replays to",
     "INV_007": "bounded calls to a failing dependency: calls during an outage window stay within a stated bound",
+    "INV_008": "last writer is the latest holder: a job's final applied write carries its highest applied token",
+    "INV_009": "one job per logical request: a producer's request is enqueued at most once",
 }
 
 
@@ -96,31 +98,31 @@ def check_no_lost_job(jobs: Sequence[Job], history: Sequence[Event] = ()) -> lis
     return out
 
 
-def _lease_intervals(events: list[Event]) -> list[tuple[float, float, str, int, Event]]:
-    """(start, end, worker, token, row) for each lease or extension, cut short when the job leaves 'leased'."""
-    spans: list[list[Any]] = []
-    for e in events:
-        if e.event in ("leased", "extended"):
-            exp = e.detail.get("expires_at", e.at)
-            spans.append([e.at, float("inf") if exp is None else float(exp), e.worker, e.token, e])
-        elif e.event in LEASE_ENDING:
-            for s in spans:  # the job left 'leased': every open lease ends here
-                s[1] = min(s[1], e.at)
-    return [tuple(s) for s in spans]  # type: ignore[misc]
-
-
 def check_lease_exclusivity(history: Sequence[Event]) -> list[Violation]:
-    """INV_003: no two leases of one job held by different (worker, token) overlap in clock time."""
+    """INV_003: no lease of a job begins while another (worker, token) holds an unexpired one.
+
+    Replays each job's history in order: a ``leased`` or ``extended`` row starts (or renews)
+    its holder's lease until ``detail.expires_at`` (None: never); a row that takes the job out
+    of ``leased`` ends every lease. A new lease or extension at time ``t`` while another
+    holder's lease is still live at ``t`` (not ended, ``t < expires_at``) is a violation.
+    """
     out = []
     for job, events in sorted(_by_job(history).items()):
-        spans = _lease_intervals(events)
-        for i, (s1, e1, w1, t1, r1) in enumerate(spans):
-            for s2, e2, w2, t2, r2 in spans[i + 1:]:
-                if (w1, t1) != (w2, t2) and max(s1, s2) < min(e1, e2):
-                    out.append(Violation(
-                        "INV_003", job,
-                        f"job {job} had two live leases at t={max(s1, s2):g}: {w1} (token {t1}, "
-                        f"[{s1:g}, {e1:g})) and {w2} (token {t2}, [{s2:g}, {e2:g}))", (w1, w2), (r1, r2)))
+        live: dict[tuple[str | None, int | None], tuple[float, Event]] = {}
+        for e in events:
+            if e.event in ("leased", "extended"):
+                live = {k: v for k, v in live.items() if e.at < v[0]}  # expired leases are over
+                for (w, t), (exp, row) in live.items():
+                    if (w, t) != (e.worker, e.token):
+                        out.append(Violation(
+                            "INV_003", job,
+                            f"job {job} had two live leases at t={e.at:g}: {w} (token {t}, until t={exp:g}) "
+                            f"and {e.worker} (token {e.token}, {e.event} at t={e.at:g})", (w, e.worker), (row, e)))
+                        break
+                exp = e.detail.get("expires_at")
+                live[(e.worker, e.token)] = (float("inf") if exp is None else float(exp), e)
+            elif e.event in LEASE_ENDING:
+                live = {}
     return out
 
 
@@ -198,6 +200,37 @@ def check_outage_calls(ledger: Sequence[Effect], outages: Sequence[Sequence[floa
     return out
 
 
+def check_last_writer(ledger: Sequence[Effect]) -> list[Violation]:
+    """INV_008: for every job, the last applied write (a last-writer-wins ``{"value": …}`` body,
+    by ledger order) has the highest token
+    among its applied writes; otherwise a stale holder overwrote a newer result (FM_006)."""
+    out = []
+    by_job: dict[int, list[Effect]] = defaultdict(list)
+    for rec in ledger:
+        if rec.applied and isinstance(rec.body, dict) and "value" in rec.body:  # writes, not increments
+            by_job[rec.job].append(rec)
+    for job, recs in sorted(by_job.items()):
+        last, newest = recs[-1], max(recs, key=lambda r: r.token)
+        if last.token < newest.token:
+            out.append(Violation("INV_008", job, f"job {job}'s recorded result is {last.worker}'s (token "
+                                 f"{last.token}, t={last.at:g}), written after {newest.worker}'s newer one "
+                                 f"(token {newest.token}, t={newest.at:g}): a lost update",
+                                 (last.worker, newest.worker), (last, newest)))
+    return out
+
+
+def check_one_job_per_request(history: Sequence[Event]) -> list[Violation]:
+    """INV_009: each producer request id appears in at most one ``enqueued`` history row (FM_007)."""
+    jobs: dict[str, list[Event]] = defaultdict(list)
+    for e in history:
+        if e.event == "enqueued" and e.detail.get("request") is not None:
+            jobs[e.detail["request"]].append(e)
+    return [Violation("INV_009", rows[1].job_id, f"request {req!r} was enqueued {len(rows)} times, as jobs "
+                      f"{[r.job_id for r in rows]} (by {', '.join(sorted({r.worker or '?' for r in rows}))})",
+                      tuple(sorted({r.worker or "?" for r in rows})), tuple(rows))
+            for req, rows in sorted(jobs.items()) if len(rows) > 1]
+
+
 def check_all(history: Sequence[Event], ledger: Sequence[Effect], jobs: Sequence[Job], *,
               drained: bool = False, max_attempts: int = DEFAULT_MAX_ATTEMPTS,
               outages: Sequence[Sequence[float]] = (), call_bound: int | None = None) -> list[Violation]:
@@ -210,12 +243,17 @@ def check_all(history: Sequence[Event], ledger: Sequence[Effect], jobs: Sequence
     out += check_bounded_attempts(history, max_attempts)
     out += check_state_agrees(history, jobs)
     out += check_outage_calls(ledger, outages, call_bound)
+    out += check_last_writer(ledger)
+    out += check_one_job_per_request(history)
     return out
 
 
-def verdicts(violations: Sequence[Violation], drained: bool = False) -> dict[str, list[Violation]]:
-    """Violations grouped by invariant, with an (empty) entry for every invariant that was checked."""
-    out: dict[str, list[Violation]] = {k: [] for k in INVARIANTS if (drained or k != "INV_002") and k != "INV_007"}
+def verdicts(violations: Sequence[Violation], drained: bool = False,
+             outage: bool = False) -> dict[str, list[Violation]]:
+    """Violations grouped by invariant, with an (empty) entry for every invariant that was checked
+    (INV_002 only after a drain, INV_007 only where an outage and a bound were stated)."""
+    out: dict[str, list[Violation]] = {k: [] for k in INVARIANTS
+                                       if (drained or k != "INV_002") and (outage or k != "INV_007")}
     for v in violations:
         out.setdefault(v.invariant, []).append(v)
     return out

@@ -198,7 +198,7 @@ def append_history(conn: sqlite3.Connection, at: float, worker: str | None, job_
                                       json.dumps(detail, sort_keys=True)))
 
 
-def _check_ttl(ttl: float) -> float:
+def check_ttl(ttl: float) -> float:
     ttl = float(ttl)
     if not ttl > 0 or math.isinf(ttl):
         raise InvalidArgument(f"lease ttl must be a finite number of seconds > 0, got {ttl!r}")
@@ -226,7 +226,7 @@ class Queue:
     # --- producer side -------------------------------------------------------
 
     def enqueue(self, kind: str, payload: Any = None, dedup_key: str | None = None,
-                producer: str | None = None) -> int:
+                producer: str | None = None, request: str | None = None) -> int:
         """Insert a queued job and return its id (the first job's id on a repeated ``dedup_key``)."""
         if self.kinds is not None and kind not in self.kinds:
             raise UnknownJobKind(
@@ -243,8 +243,10 @@ class Queue:
             if row is None:  # dedup hit: the first job stands
                 return conn.execute(SQL_JOB_BY_DEDUP_KEY, (dedup_key,)).fetchone()[0]
             job_id = row[0]
-            append_history(conn, self.stamp(now), producer, job_id, "enqueued", 0, JobState.QUEUED,
-                           kind=kind, dedup_key=dedup_key)
+            detail = {"kind": kind, "dedup_key": dedup_key}
+            if request is not None:
+                detail["request"] = request
+            append_history(conn, self.stamp(now), producer, job_id, "enqueued", 0, JobState.QUEUED, **detail)
         return job_id
 
     # --- worker side ---------------------------------------------------------
@@ -255,7 +257,7 @@ class Queue:
         ``expires=False`` is the at-most-once design of FM_003: the lease never expires, so a
         job whose holder dies is stranded for good.
         """
-        ttl = _check_ttl(ttl)
+        ttl = check_ttl(ttl)
         with self.store.transaction() as conn:
             return self.claim(conn, worker, ttl, self.clock.now(), expires)
 
@@ -304,7 +306,7 @@ class Queue:
 
     def extend(self, lease: Lease, ttl: float) -> Lease:
         """Naive heartbeat: push the job's lease to ``now + ttl`` for ``lease.worker``, whoever holds it now."""
-        ttl = _check_ttl(ttl)
+        ttl = check_ttl(ttl)
         now = self.clock.now()
         with self.store.transaction() as conn:
             job = self._get(conn, lease.job_id)
@@ -383,9 +385,9 @@ class Queue:
             raise UnknownJob(f"no job with id {job_id} in {self.store.path}")
         return rows[0][0]
 
-    def claimable(self) -> bool:
-        """Would a ``lease`` now find a job?"""
-        return bool(self.store.query(SQL_CLAIMABLE, (self.clock.now(),)))
+    def claimable(self, at: float | None = None) -> bool:
+        """Would a ``lease`` now (or at time ``at``, on the deciding clock) find a job?"""
+        return bool(self.store.query(SQL_CLAIMABLE, (self.clock.now() if at is None else at,)))
 
     def next_deadline(self) -> float | None:
         """The earliest future time at which a job becomes claimable (a lease expiry or retry time)."""

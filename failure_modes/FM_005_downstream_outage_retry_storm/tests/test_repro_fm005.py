@@ -14,9 +14,13 @@ def test_retries_hammer_the_failing_dependency(tmp_path):
 
 
 def test_the_storm_grows_with_the_number_of_workers(tmp_path):
+    # Given the same 5 rounds of steps for each worker, When one worker, then two, retry at will
     def calls(workers):
-        steps = SCENARIO.steps()[:-1] + [{"op": "run_until", "worker": w, "checkpoint": "failed"}
-                                         for _ in range(5) for w in workers]
-        run = SCENARIO.run("naive", steps=steps, workers=workers, workdir=tmp_path / "-".join(workers), drain=False)
+        rounds = [{"op": "run_until", "worker": w, "checkpoint": cp}
+                  for _ in range(5) for w in workers for cp in ("failed", "poll")]
+        run = SCENARIO.run("naive", steps=SCENARIO.steps()[:-1] + rounds, workers=workers,
+                           workdir=tmp_path / "-".join(workers), drain=False)
         return len([r for r in run.ledger if r.outcome == "unavailable"])
-    assert calls(("A", "B")) == 2 * calls(("A",))
+    # Then the calls hitting the failing dependency double with the workers: no back-pressure at all
+    assert calls(("A",)) == 5
+    assert calls(("A", "B")) == 10
