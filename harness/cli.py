@@ -6,6 +6,9 @@
                          [--faults kill,pause,clock] [--parallel K] [--out DIR]
                          [--jobs N] [--preemptions N] [--max-faults N] [--depth N] [--keep-going]
     ffq replay FILE [--out DIR]
+    ffq blackbox explore module:Adapter [--workers 2] [--jobs 2] [--faults kill] [--max-schedules N]
+                                        [--seed S] [--out DIR]
+    ffq blackbox replay FILE
 
 Exit status: 0 no violation, 1 a violation was found (or a replay diverged),
 2 bad input, with a one-line reason on stderr.
@@ -20,6 +23,7 @@ import sys
 from typing import Any, Sequence
 
 from runtime import BadInput, HarnessError, LabError
+from runtime.invariants import DEFAULT_MAX_ATTEMPTS
 
 from . import schedule
 from .explore import FAULTS, Bounds, Config, Explorer, Outcome, explore, jobs_of
@@ -67,7 +71,7 @@ def program_options(sc: Scenario) -> dict[str, Any]:
 
 
 def as_program(steps: Sequence[dict[str, Any]], workers: Sequence[str], policy: str, lease_ttl: float,
-               violations=(), options: dict[str, Any] | None = None) -> str:
+               violations=(), options: dict[str, Any] | None = None, max_attempts: int | None = None) -> str:
     """A schedule printed back as a program you can paste into a test (with the scenario's
     harness options, so that it reproduces as printed)."""
     extra = "".join(f", {k}={v!r}" for k, v in sorted((options or {}).items()) if v not in (None, (), {}))
@@ -82,13 +86,15 @@ def as_program(steps: Sequence[dict[str, Any]], workers: Sequence[str], policy: 
         elif op == "advance":
             lines.append(f"    h.advance({s['seconds']!r})")
         elif op == "drain":
-            lines.append("    h.drain()")
+            lines.append("    drained = h.drain()")
         elif op == "request":
             lines.append(f"    h.request({s['producer']!r}, {s['kind']!r}, {s.get('payload')!r}, request={s.get('request')!r})")
         else:
             lines.append(f"    h.{op}({s['worker']!r})")
-    drained = "drained=True" if steps and steps[-1]["op"] == "drain" else ""
-    lines.append(f"    h.check({drained})" + "".join(f"  # {v.invariant}: {v.message}" for v in violations[:1]))
+    args = ["drained=drained"] if steps and steps[-1]["op"] == "drain" else []
+    if max_attempts is not None and max_attempts != DEFAULT_MAX_ATTEMPTS:
+        args.append(f"max_attempts={max_attempts}")
+    lines.append(f"    h.check({', '.join(args)})" + "".join(f"  # {v.invariant}: {v.message}" for v in violations[:1]))
     return "\n".join(lines)
 
 
@@ -212,7 +218,8 @@ def cmd_explore(args) -> int:
                   bound=str(config.bounds), faults=sorted(faults), invariant=target, violated=violated,
                   violations=[v.as_dict() for v in replayed.violations], trace_sha256=_digest(replayed.trace))
     print(f"minimal schedule (saved to {path}; replay with: ffq replay {path}):")
-    print(as_program(final.steps, workers, policy, sc.lease_ttl, replayed.violations, program_options(sc)))
+    print(as_program(final.steps, workers, policy, sc.lease_ttl, replayed.violations, program_options(sc),
+                     sc.max_attempts))
     run = RunResult(sc.name, "shrunk", policy, final.steps, replayed.trace, replayed.history, replayed.ledger,
                     [], replayed.violations, True, tuple(workers) + tuple(sc.producers), sc.lease_ttl)
     print(render_text(run.trace, run.ledger, run.workers))
@@ -253,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-shrink", action="store_true")
     e.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
     e.set_defaults(func=cmd_explore)
+
+    from . import bbcli
+    bbcli.add_parser(sub)
 
     rp = sub.add_parser("replay", help="run a saved schedule file again and compare")
     rp.add_argument("file")

@@ -63,7 +63,8 @@ def block(cex: Counterexample) -> str:
     sc = cex.scenario
     diagram = mermaid(cex.trace, cex.ledger, tuple(cex.workers) + tuple(sc.producers), cex.violations,
                       title=f"{sc.name}: minimal counterexample under {cex.policy}")
-    program = as_program(cex.steps, cex.workers, cex.policy, sc.lease_ttl, cex.violations, program_options(sc))
+    program = as_program(cex.steps, cex.workers, cex.policy, sc.lease_ttl, cex.violations, program_options(sc),
+                         sc.max_attempts)
     return (f"{BEGIN}\n"
             f"Found by `ffq explore {sc.name} --policy {cex.policy}` from scratch ({cex.explored} schedule(s) "
             f"explored, bound: {cex.bound}) and shrunk to {len(cex.steps)} steps. Regenerate with "

@@ -56,8 +56,8 @@ FAULTS = frozenset({"clock", "kill", "pause"})
 # reconcile lookup); a producer when released from ``produce`` (the enqueue) or ``enqueued``
 # (recording the success).
 ACTION_CHECKPOINTS = frozenset({"poll", "before_effect", "before_commit", "reconciled", "before_heartbeat",
-                                "commit_torn", "produce", "enqueued"})
-STOPS = ACTION_CHECKPOINTS | {"idle", "commit_open"}
+                                "commit_torn", "commit_open", "produce", "enqueued"})
+STOPS = ACTION_CHECKPOINTS | {"idle"}
 MID_JOB = frozenset({"before_effect", "before_commit", "reconciled", "before_heartbeat", "commit_torn",
                      "commit_open", "enqueued"})
 LOCK_HOLDING = frozenset({"commit_open"})  # inside an open write transaction

@@ -31,6 +31,7 @@ from typing import Any, Callable
 GO = b"g"
 RESET = b"r"
 ERROR = "!error"
+CRASH = "!crash"  # black-box mode: the code under test raised
 
 
 class _Reset(BaseException):
@@ -56,9 +57,11 @@ class WorkerSpec:
     clock_rate: float = 1.0
     design: dict = field(default_factory=dict)
     downstream: dict = field(default_factory=dict)
-    role: str = "worker"  # or "producer" (FM_007)
+    role: str = "worker"  # or "producer" (FM_007), or "blackbox" (code under test)
     outbox_path: str = ""
     journal_path: str = ""
+    adapter: str = ""       # black-box mode: module:object of the adapter
+    adapter_dir: str = ""   # black-box mode: where the queue under test keeps its files
 
     def ledger_options(self, policy) -> dict:
         """What the policy asks of the ledger, limited by what this downstream offers."""
@@ -86,6 +89,9 @@ def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> N
         except OSError:
             pass
     _redirect_stderr(spec.stderr_path)
+    if spec.role == "blackbox":
+        from .blackbox import blackbox_main
+        return blackbox_main(spec, conn)
     # Imports here, so a spawned child pays for them once and a forked one not at all.
     import policies
     from runtime import Ledger, Producer, Queue, SharedClock, SkewedClock, Store, Worker

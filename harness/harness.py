@@ -42,7 +42,7 @@ from runtime.errors import UnknownJobKind
 from runtime.policy import Design
 from runtime.producer import PRODUCER_CHECKPOINTS, append_line, pending, read_lines
 
-from .gate import ERROR, GO, RESET, WorkerSpec, worker_main
+from .gate import CRASH, ERROR, GO, RESET, WorkerSpec, worker_main
 from .handlers import DEFAULT_HANDLERS
 from .trace import Stop, TraceEvent
 
@@ -90,7 +90,7 @@ class Harness:
                  step_timeout: float = 10.0, clock_start: float = 0.0,
                  skew: Mapping[str, tuple[float, float]] | None = None, delivery: str = "lease",
                  downstream: Mapping[str, Any] | None = None, design: Mapping[str, Any] | None = None,
-                 producers: Iterable[str] = ()) -> None:
+                 producers: Iterable[str] = (), blackbox: tuple[str, str] | None = None) -> None:
         names = list(workers)
         producer_names = list(producers)
         everyone = names + producer_names
@@ -130,12 +130,13 @@ class Harness:
         self._workers: dict[str, _Worker] = {}
         for name in everyone:
             offset, rate = skew.get(name, (0.0, 1.0))
-            role = "producer" if name in producer_names else "worker"
+            role = "producer" if name in producer_names else "blackbox" if blackbox else "worker"
             spec = WorkerSpec(name, self.db_path, self.ledger_path, clock_path,
                               os.path.join(self.workdir, f"{name}.stderr"), self.policy_name,
                               self.lease_ttl, self.handlers, offset, rate, self.design, self.downstream,
                               role, os.path.join(self.workdir, f"{name}.outbox"),
-                              os.path.join(self.workdir, f"{name}.journal"))
+                              os.path.join(self.workdir, f"{name}.journal"),
+                              *(blackbox or ("", "")))
             if role == "producer":
                 for path in (spec.outbox_path, spec.journal_path):
                     open(path, "wb").close()
@@ -145,6 +146,7 @@ class Harness:
         self._version = 0
         self._closed = False
         self.last_drain: bool = False
+        self.tolerate_crashes = False  # black-box mode sets it: an adapter that raises is a finding
         _LIVE.add(self)
         try:
             for name in everyone:
@@ -247,6 +249,12 @@ class Harness:
                 msg = json.loads(w.conn.recv_bytes())
             except EOFError:
                 msg = None
+        if msg is not None and msg[0] == CRASH and self.tolerate_crashes:
+            # black-box mode: the code under test raised; that is a finding, not a lab failure
+            w.status = "crashed"
+            self._reap(w, kill=True)
+            self._record("crash", w.name, detail={"reason": "raised", "error": msg[1].splitlines()[0][:200]})
+            return w.at
         if msg is None or msg[0] == ERROR:
             if msg is not None:
                 reason, kind = f"raised {msg[1]}", "raised"
@@ -261,14 +269,15 @@ class Harness:
             self._record("crash", w.name, detail={"reason": kind})
             raise HarnessError(f"worker {w.name} {reason} {where}; exit code {w.exitcode}; "
                                f"stderr tail:\n{self._stderr_tail(w)}")
-        name, job, token, clock = msg
-        w.at = Stop(w.name, name, job, token, clock)
+        name, job, token, clock = msg[:4]
+        sql = msg[4] if len(msg) > 4 else None
+        w.at = Stop(w.name, name, job, token, clock, sql)
         w.status = "at"
         if name == "idle":
             w.idle_version = self._version
         elif name not in _REPORT_AFTER:
             self._version += 1
-        self._record("at", w.name, name, job, token, clock)
+        self._record("at", w.name, name, job, token, clock, detail={"sql": sql} if sql else None)
         return w.at
 
     def _stderr_tail(self, w: _Worker, lines: int = 15) -> str:
@@ -467,7 +476,7 @@ class Harness:
 
     @property
     def workers(self) -> tuple[str, ...]:
-        return tuple(n for n, w in self._workers.items() if w.spec.role == "worker")
+        return tuple(n for n, w in self._workers.items() if w.spec.role != "producer")
 
     @property
     def producers(self) -> tuple[str, ...]:

@@ -118,6 +118,10 @@ def mermaid(trace: Sequence[TraceEvent], ledger: Sequence[Effect], workers: Sequ
                 lines.append(f"    {w}->>Q: {_esc(f'lease j{r.job} → token {r.token}')}")
             elif name == "committed":
                 lines.append(f"    {w}->>Q: {_esc(f'commit {jt} ✓')}")
+            elif name == "extended":
+                lines.append(f"    {w}->>Q: {_esc(f'heartbeat: extend {jt}')}")
+            elif name in ("enqueued", "acked"):
+                lines.append(f"    {w}->>Q: {_esc(f'{name} {jt}')}")
             elif name in ("abandoned", "failed"):
                 lines.append(f"    {w}-xQ: {_esc(f'{name} {jt}')}")
     for v in violations:

@@ -35,7 +35,7 @@ FORMAT = "ffq-schedule/1"
 OPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "enqueue": (frozenset({"kind"}), frozenset({"payload", "dedup_key"})),
     "run_until": (frozenset({"worker", "checkpoint"}), frozenset()),
-    "step": (frozenset({"worker"}), frozenset()),
+    "step": (frozenset({"worker"}), frozenset({"count"})),
     "advance": (frozenset({"seconds"}), frozenset()),
     "kill": (frozenset({"worker"}), frozenset()),
     "pause": (frozenset({"worker"}), frozenset()),
@@ -73,6 +73,9 @@ def validate_steps(steps: Any, workers: Iterable[str] | None = None) -> list[dic
         if op == "run_until" and step["checkpoint"] not in CHECKPOINTS + PRODUCER_CHECKPOINTS:
             raise ScheduleError(f"step {i}: unknown checkpoint {step['checkpoint']!r}; "
                                 f"checkpoints are {', '.join(CHECKPOINTS)}")
+        if op == "step" and "count" in step and (isinstance(step["count"], bool)
+                                                  or not isinstance(step["count"], int) or step["count"] < 1):
+            raise ScheduleError(f"step {i} (step): count must be a whole number >= 1, got {step['count']!r}")
         if op == "advance":
             secs = step["seconds"]
             if isinstance(secs, bool) or not isinstance(secs, (int, float)) or not secs >= 0:
@@ -93,6 +96,9 @@ def apply(harness: Any, steps: Iterable[dict[str, Any]]) -> None:
             harness.advance(step["seconds"])
         elif op == "drain":
             harness.drain()
+        elif op == "step":
+            for _ in range(int(step.get("count", 1))):
+                harness.step(step["worker"])
         elif op == "request":
             harness.request(step["producer"], step["kind"], step.get("payload"), request=step.get("request"))
         else:

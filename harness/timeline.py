@@ -62,8 +62,11 @@ def rows(trace: Sequence[TraceEvent], ledger: Sequence[Effect]) -> list[Row]:
                         break
             if ev.checkpoint == "before_effect":
                 in_effect[w] = (ev.job, ev.token)
-            text = ev.checkpoint if ev.job is None else f"{ev.checkpoint} j{ev.job}" + (
+            job = f"j{ev.job}" if isinstance(ev.job, int) else ev.job
+            text = ev.checkpoint if ev.job is None else f"{ev.checkpoint} {job}" + (
                 f" t{ev.token}" if ev.token is not None else "")
+            if ev.detail.get("sql"):
+                text = f"sql: {ev.detail['sql']}"
             out.append(Row(ev.clock, w, "checkpoint", text, ev.job, ev.token))
         elif ev.op == "advance":
             secs = ev.detail.get("seconds")

@@ -19,13 +19,15 @@ class Stop:
 
     worker: str
     checkpoint: str
-    job: int | None
+    job: int | str | None
     token: int | None
     clock: float
+    detail: str | None = None  # black-box mode: the SQL statement about to run
 
     def __str__(self) -> str:
         where = f" (job {self.job}, token {self.token})" if self.job is not None else ""
-        return f"'{self.checkpoint}'{where} at clock {self.clock:g}"
+        what = f" [{self.detail}]" if self.detail else ""
+        return f"'{self.checkpoint}'{where}{what} at clock {self.clock:g}"
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,9 @@ class TraceEvent:
         if self.op == "at":
             what = f"at {self.checkpoint}"
             if self.job is not None:
-                what += f" job={self.job} token={self.token}"
+                what += f" job={self.job}" + (f" token={self.token}" if self.token is not None else "")
+            if self.detail.get("sql"):
+                what += f" {self.detail['sql']}"
         else:
             what = self.op + (" " + json.dumps(self.detail, sort_keys=True) if self.detail else "")
         return f"{self.seq:4d}  t={self.clock:<8g} {who}{what}"

@@ -181,8 +181,9 @@ def fenced_extend(ctx: JobContext, ttl: float):
                            holder_token=lease.token)
             return replace(lease, expires_at=now + ttl)
         state, holder, token = conn.execute(SQL_HOLDER, (lease.job_id,)).fetchone()
-        reason = (f"{lease.worker}'s lease on job {lease.job_id} (token {lease.token}) expired at "
-                  f"t={lease.expires_at:g}" + (f"; {holder} holds it with token {token}" if holder else ""))
+        reason = (f"{lease.worker}'s lease on job {lease.job_id} (token {lease.token}, until t={lease.expires_at:g}) "
+                  f"is no longer current at t={now:g}: the job is {state}"
+                  + (f", held by {holder} with token {token}" if holder else ""))
         append_history(conn, queue.stamp(now), lease.worker, lease.job_id, "extend_refused", lease.token, state,
                        holder=holder, holder_token=token, reason=reason)
     raise StaleLease(f"heartbeat refused: {reason}; abandon the job")

@@ -1,4 +1,4 @@
-"""The ``dedup`` policy: the fix for FM_007, duplicate enqueue by a retrying producer (INV_008).
+"""The ``dedup`` policy: the fix for FM_007, duplicate enqueue by a retrying producer (INV_009).
 
 A producer whose enqueue committed but who died (or timed out) before it
 recorded the success retries, and the same logical request becomes two jobs

@@ -119,7 +119,8 @@ def check_lease_exclusivity(history: Sequence[Event]) -> list[Violation]:
                             f"job {job} had two live leases at t={e.at:g}: {w} (token {t}, until t={exp:g}) "
                             f"and {e.worker} (token {e.token}, {e.event} at t={e.at:g})", (w, e.worker), (row, e)))
                         break
-                exp = e.detail.get("expires_at")
+                # expiry in the store's time when the lease was judged on another clock (FM_010)
+                exp = e.detail.get("expires_at_store", e.detail.get("expires_at"))
                 live[(e.worker, e.token)] = (float("inf") if exp is None else float(exp), e)
             elif e.event in LEASE_ENDING:
                 live = {}

@@ -270,6 +270,8 @@ class Queue:
             return None
         job_id, kind, payload, token, attempts, reclaimed_from = row
         detail = {"attempt": attempts, "expires_at": expires_at}
+        if self.stamp(now) != now and expires_at is not None:  # decided on a clock that is not the store's
+            detail["expires_at_store"] = self.stamp(now) + ttl
         if reclaimed_from is not None:
             detail["reclaimed_from"] = reclaimed_from
         append_history(conn, self.stamp(now), worker, job_id, "leased", token, JobState.LEASED, **detail)

@@ -113,7 +113,7 @@ class Worker:
         """Run ``action``; a refusal means 'abandoned', a failure goes to the policy ('failed')."""
         try:
             return action()
-        except (EffectRefused, StaleLease):
+        except (EffectRefused, StaleLease, IllegalTransition):
             return "abandoned"
         except Exception as exc:  # the handler or the downstream failed: the policy decides
             try:

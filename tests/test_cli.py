@@ -26,7 +26,7 @@ def test_explore_naive_finds_shrinks_saves_and_replay_reproduces(tmp_path, capsy
     doc = json.loads(saved.read_text())
     assert doc["scenario"] == "fm001" and doc["policy"] == "naive" and "INV_001" in doc["violated"]
     assert len(doc["steps"]) <= 5
-    assert "h.check(drained=True)  # INV_001" in text
+    assert "h.check(drained=drained)  # INV_001" in text
     # And replaying the file gives the same trace and the same verdict
     assert main(["replay", str(saved)]) == 1
     assert "same trace: yes; same verdict: yes" in capsys.readouterr().out

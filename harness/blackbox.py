@@ -1,0 +1,540 @@
+"""Black-box mode: a third-party SQLite queue under the harness, every SQL statement a gate.
+
+Contract
+- The queue under test is reached through an *adapter* loaded by
+  ``module:object`` (a class is instantiated with no arguments)::
+
+      class Adapter:
+          name = "litequeue"
+          def setup(self, workdir: str, jobs: list[str]) -> None: ...   # coordinator: create, enqueue
+          def consume(self, workdir: str, report) -> None: ...          # worker: take one job, then
+              # report("delivered", job); do the work; ack it; report("acked", job)
+
+- In each worker process ``sqlite3.connect`` is wrapped so that every
+  connection gets a trace callback; the callback reports the statement about
+  to run (normalised: literals become ``?``, so traces are stable) and blocks
+  until the coordinator answers. ``report`` is a gate too, and so is ``poll``
+  (before each ``consume``). The code under test is not changed.
+- The coordinator follows each worker's transaction from the statements it
+  has let run (``BEGIN IMMEDIATE``/``EXCLUSIVE``, the first write of a
+  deferred transaction, an autocommit write, ``COMMIT``/``ROLLBACK``) and
+  never releases a worker whose next statement needs the write lock while
+  another worker holds it: such a move could only wait in SQLite's busy
+  handler. A kill frees the victim's locks (the kernel drops them).
+- An adapter that raises in a worker is a finding (the worker is recorded as
+  crashed), not a lab failure. An adapter that cannot be loaded, or raises in
+  ``setup``, is bad input.
+- Invariants, from the reports and a final drain by the surviving workers:
+  INV_010 no job delivered to a worker while another live worker holds it
+  undelivered-and-unacked; INV_011 every job is acked once the survivors have
+  drained the queue; INV_012 no job is acked twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+from runtime import BadInput, HarnessError, Violation
+
+from .harness import Harness
+from .trace import TraceEvent
+
+_STR = re.compile(r"'(?:[^']|'')*'")
+_NUM = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "VACUUM", "REINDEX", "ANALYZE")
+
+BLACKBOX_INVARIANTS = {
+    "INV_010": "no duplicate delivery: a job is not delivered while another live worker holds it",
+    "INV_011": "no lost job: after kills, the surviving workers' drain acks every job",
+    "INV_012": "no job is acked twice",
+}
+
+
+def normalize(sql: str) -> str:
+    """The statement with string and number literals replaced by ``?`` and whitespace folded."""
+    return " ".join(_NUM.sub("?", _STR.sub("?", sql)).split())
+
+
+def classify(sql: str) -> str:
+    """``begin_write``, ``begin``, ``end``, ``write`` or ``read`` — conservatively: when in doubt,
+    a statement is taken to need the write lock (a wrong guess costs schedules, not a hang)."""
+    words = sql.upper().split()
+    head = words[0] if words else ""
+    if head == "BEGIN":
+        return "begin_write" if len(words) > 1 and words[1] in ("IMMEDIATE", "EXCLUSIVE") else "begin"
+    if head in ("COMMIT", "END") or (head == "ROLLBACK" and "TO" not in words):
+        return "end"
+    if head in ("SELECT", "EXPLAIN", "SAVEPOINT", "RELEASE", "ROLLBACK"):
+        return "read"
+    if head == "PRAGMA":
+        return "write" if "=" in sql else "read"
+    if head == "WITH":
+        return "write" if any(w in words for w in _WRITES[:4]) else "read"
+    return "write"
+
+
+def load_adapter(ref: str) -> Any:
+    """The adapter at ``module:object``; ``BadInput`` with a one-line reason otherwise."""
+    module, sep, attr = ref.partition(":")
+    if not sep or not module or not attr:
+        raise BadInput(f"adapter {ref!r} is not a module:object path (e.g. harness.adapters.litequeue_09:Adapter)")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())  # the user's own adapter, next to where they run ffq
+    try:
+        obj = getattr(importlib.import_module(module), attr)
+    except ImportError as exc:
+        raise BadInput(f"cannot import adapter module {module!r}: {exc}") from None
+    except AttributeError:
+        raise BadInput(f"module {module!r} has no {attr!r}") from None
+    try:
+        adapter = obj() if isinstance(obj, type) else obj
+    except Exception as exc:
+        raise BadInput(f"adapter {ref!r} raised when created: {type(exc).__name__}: {exc}") from None
+    for method in ("setup", "consume"):
+        if not callable(getattr(adapter, method, None)):
+            raise BadInput(f"adapter {ref!r} has no {method}() method; see the adapter contract in harness/blackbox.py")
+    return adapter
+
+
+# --- the worker side ------------------------------------------------------------------------
+
+
+def blackbox_main(spec: Any, conn: Any) -> None:
+    """Entry point of a black-box worker process (dispatched from ``harness.gate.worker_main``)."""
+    import sqlite3
+
+    from .gate import CRASH, GO
+
+    send, recv = conn.send_bytes, conn.recv_bytes
+
+    def gate(kind: str, job: Any = None, sql: str | None = None) -> None:
+        try:
+            send(json.dumps([kind, job, None, 0.0, sql]).encode())
+            if recv() != GO:
+                os._exit(3)
+        except (EOFError, OSError):
+            os._exit(0)  # the coordinator is gone (also inside SQLite's trace callback, which swallows errors)
+
+    original = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        c = original(*args, **kwargs)
+        c.set_trace_callback(lambda stmt: gate("sql", sql=normalize(stmt)))
+        return c
+
+    sqlite3.connect = connect
+
+    def report(event: str, job: Any) -> None:
+        gate(str(event), job=str(job))
+
+    try:
+        adapter = load_adapter(spec.adapter)
+        while True:
+            gate("poll")
+            adapter.consume(spec.adapter_dir, report)
+    except BaseException as exc:
+        text = "".join(traceback.format_exception(exc))
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        try:
+            send(json.dumps([CRASH, f"{type(exc).__name__}: {exc}"]).encode())
+        except OSError:
+            pass
+        os._exit(1)
+
+
+# --- the coordinator side -------------------------------------------------------------------
+
+
+class BlackBox:
+    """A harness over unmodified queue code: workers gated at every SQL statement and report."""
+
+    def __init__(self, workdir: str | os.PathLike | None, adapter: str, workers: Sequence[str] = ("A", "B"),
+                 jobs: Sequence[str] = ("j1", "j2"), step_timeout: float = 10.0) -> None:
+        self.adapter_ref = adapter
+        self.jobs = [str(j) for j in jobs]
+        self._own = workdir is None
+        self.workdir = tempfile.mkdtemp(prefix="ffq-bb-") if workdir is None else os.fspath(workdir)
+        self.adapter_dir = os.path.join(self.workdir, "queue")
+        os.makedirs(self.adapter_dir, exist_ok=True)
+        ad = load_adapter(adapter)
+        self.name = getattr(ad, "name", adapter)
+        try:
+            ad.setup(self.adapter_dir, list(self.jobs))
+        except Exception as exc:
+            raise BadInput(f"adapter {adapter!r} raised in setup: {type(exc).__name__}: {exc}") from None
+        self.h = Harness(self.workdir, workers=workers, step_timeout=step_timeout,
+                         blackbox=(adapter, self.adapter_dir))
+        self.h.tolerate_crashes = True
+        self.txn: dict[str, str | None] = {w: None for w in workers}
+        self.version = 0
+        self.idle_at: dict[str, int] = {}
+        self._delivered_since_poll: dict[str, bool] = {w: False for w in workers}
+        self.steps: list[dict[str, Any]] = []
+
+    # life cycle
+    def close(self) -> None:
+        self.h.close()
+        if self._own:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> "BlackBox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def workers(self) -> tuple[str, ...]:
+        return self.h.workers
+
+    @property
+    def trace(self) -> list[TraceEvent]:
+        return self.h.trace
+
+    def alive(self, w: str) -> bool:
+        return self.h.status(w) == "at"
+
+    def lock_holder(self) -> str | None:
+        return next((w for w, t in self.txn.items() if t == "write" and self.alive(w)), None)
+
+    def can_run(self, w: str) -> bool:
+        if not self.alive(w):
+            return False
+        stop = self.h.at(w)
+        if stop.checkpoint == "poll" and self.idle_at.get(w) == self.version:
+            return False  # its last consume found nothing and nothing has changed since
+        if stop.checkpoint == "sql":
+            kind = classify(stop.detail or "")
+            holder = self.lock_holder()
+            needs = kind in ("begin_write", "write") or (kind == "end" and self.txn[w] == "write")
+            if needs and holder not in (None, w):
+                return False  # it could only wait on the write lock
+        return True
+
+    def step(self, w: str) -> None:
+        """Let ``w`` run its next statement (or report) and stop at the gate after it."""
+        self._step(w, record=True)
+
+    def _step(self, w: str, record: bool) -> None:
+        if not self.can_run(w):
+            raise HarnessError(f"{w} cannot run now: it is at {self.h.at(w)} "
+                               + (f"and {self.lock_holder()} holds the write lock" if self.lock_holder() else
+                                  "and has nothing to do"))
+        stop = self.h.at(w)
+        if stop.checkpoint == "sql":
+            kind = classify(stop.detail or "")
+            if kind == "begin_write":
+                self.txn[w] = "write"
+            elif kind == "begin":
+                self.txn[w] = "read"
+            elif kind == "end":
+                self.txn[w] = None
+            elif kind == "write":
+                self.version += 1
+                if self.txn[w] == "read":
+                    self.txn[w] = "write"
+        if not record:
+            pass
+        elif self.steps and self.steps[-1]["op"] == "step" and self.steps[-1]["worker"] == w:
+            self.steps[-1]["count"] = self.steps[-1].get("count", 1) + 1
+        else:
+            self.steps.append({"op": "step", "worker": w})
+        after = self.h.step(w)
+        if after is not None and after.checkpoint == "delivered":
+            self._delivered_since_poll[w] = True
+        if self.h.status(w) != "at":  # crashed: the kernel dropped its locks
+            self.txn[w] = None
+            self.version += 1
+        elif after.checkpoint == "poll":
+            if not self._delivered_since_poll[w]:
+                self.idle_at[w] = self.version
+            self._delivered_since_poll[w] = False
+
+    def kill(self, w: str) -> None:
+        self.steps.append({"op": "kill", "worker": w})
+        self.h.kill(w)
+        self.txn[w] = None
+        self.version += 1
+
+    def drain(self, rounds: int = 50, max_steps: int = 5000) -> bool:
+        """The surviving workers consume until a whole round delivers nothing. True if it got there."""
+        self.steps.append({"op": "drain"})
+        steps = 0
+        for _ in range(rounds):
+            delivered = False
+            order = sorted((w for w in self.workers if self.alive(w)), key=lambda w: self.txn[w] != "write")
+            for w in order:
+                first = True
+                while self.alive(w) and (first or self.h.at(w).checkpoint != "poll") and steps < max_steps:
+                    if not self.can_run(w):
+                        break
+                    first = False
+                    self._step(w, record=False)
+                    steps += 1
+                    if self.alive(w) and self.h.at(w).checkpoint == "delivered":
+                        delivered = True
+            if not delivered:
+                return True
+        return False
+
+    def check(self, drained: bool) -> list[Violation]:
+        return check_blackbox(self.trace, self.jobs, drained)
+
+
+def check_blackbox(trace: Sequence[TraceEvent], jobs: Sequence[str], drained: bool) -> list[Violation]:
+    """INV_010–INV_012 from the workers' reports (and the drain, for INV_011)."""
+    out: list[Violation] = []
+    holders: dict[str, dict[str, int]] = {}
+    acked: dict[str, str] = {}
+    for ev in trace:
+        if ev.op in ("kill", "crash"):
+            for h in holders.values():
+                h.pop(ev.worker, None)  # a dead worker has given its jobs up
+        if ev.op != "at" or ev.job is None:
+            continue
+        job, w = str(ev.job), ev.worker
+        if ev.checkpoint == "delivered":
+            others = {x: seq for x, seq in holders.get(job, {}).items() if x != w}
+            for x, seq in others.items():
+                out.append(Violation("INV_010", None, f"job {job} was delivered to {w} (trace #{ev.seq}) while "
+                                     f"{x} still held it (delivered at #{seq}, not acked, {x} alive)", (x, w)))
+            holders.setdefault(job, {})[w] = ev.seq
+        elif ev.checkpoint == "acked":
+            if job in acked:
+                out.append(Violation("INV_012", None, f"job {job} was acked twice: by {acked[job]} and by {w} "
+                                     f"(trace #{ev.seq})", (acked[job], w)))
+            acked.setdefault(job, w)
+            holders.get(job, {}).pop(w, None)
+    if drained:
+        for job in jobs:
+            if job not in acked:
+                out.append(Violation("INV_011", None, f"job {job} was never acked, though the surviving "
+                                     "workers drained the queue: it is lost"))
+    return out
+
+
+# --- exploration ---------------------------------------------------------------------------
+
+Move = tuple[str, str]
+
+
+@dataclass
+class BBSchedule:
+    moves: list[Move]
+    enabled: list[list[Move]]
+    steps: list[dict[str, Any]]
+    trace: list[TraceEvent]
+    violations: list[Violation]
+    workers: tuple[str, ...] = ()
+    jobs: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.violations)
+
+
+@dataclass
+class BBConfig:
+    adapter: str
+    workers: tuple[str, ...] = ("A", "B")
+    jobs: tuple[str, ...] = ("j1", "j2")
+    faults: frozenset[str] = frozenset({"kill"})
+    preemptions: int = 2
+    max_faults: int = 1
+    depth: int = 60
+    invariants: frozenset[str] = frozenset()  # only these count (empty: all)
+
+    def judge(self, violations: list[Violation]) -> list[Violation]:
+        return [v for v in violations if not self.invariants or v.invariant in self.invariants]
+
+    def __post_init__(self) -> None:
+        unknown = set(self.invariants) - set(BLACKBOX_INVARIANTS)
+        if unknown:
+            raise BadInput(f"unknown black-box invariant {sorted(unknown)[0]!r}; they are "
+                           f"{', '.join(BLACKBOX_INVARIANTS)}")
+        if set(self.faults) - {"kill"}:
+            raise BadInput(f"black-box faults are: kill (got {','.join(sorted(self.faults))})")
+        if not self.workers or not self.jobs:
+            raise BadInput("black-box exploration needs at least one worker and one job")
+
+    def bound(self) -> str:
+        return (f"workers {','.join(self.workers)}, jobs {len(self.jobs)}, faults {','.join(sorted(self.faults)) or 'none'};"
+                f" bound: preemptions <= {self.preemptions}, faults <= {self.max_faults}, depth <= {self.depth}")
+
+
+class BBExplorer:
+    """Schedules over a black-box queue; each one on fresh processes and a fresh queue."""
+
+    def __init__(self, config: BBConfig) -> None:
+        self.config = config
+        self.root = tempfile.mkdtemp(prefix="ffq-bbx-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+        self.count = 0
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> "BBExplorer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def execute(self, choose: Callable[[int, list[Move]], Move | None], workers=None, jobs=None,
+                bounded: bool = True) -> BBSchedule:
+        cfg = self.config
+        workers = tuple(workers or cfg.workers)
+        jobs = list(jobs or cfg.jobs)
+        self.count += 1
+        workdir = os.path.join(self.root, f"s{self.count}")
+        with BlackBox(workdir, cfg.adapter, workers, jobs) as bb:
+            moves: list[Move] = []
+            log: list[list[Move]] = []
+            last, preempt, faults = None, 0, 0
+            for depth in range(cfg.depth):
+                runnable = [w for w in workers if bb.can_run(w)]
+                enabled = [("run", w) for w in runnable]
+                if "kill" in cfg.faults and (not bounded or faults < cfg.max_faults):
+                    enabled += [("kill", w) for w in workers if bb.alive(w) and bb.h.at(w).checkpoint != "poll"]
+                if bounded and last in runnable and preempt >= cfg.preemptions:
+                    enabled = [("run", last)]
+                if not enabled:
+                    break
+                move = choose(depth, enabled)
+                if move is None:
+                    break
+                log.append(enabled)
+                moves.append(move)
+                if last in runnable and move != ("run", last):
+                    preempt += 1
+                if move[0] == "run":
+                    bb.step(move[1])
+                    last = move[1]
+                else:
+                    bb.kill(move[1])
+                    faults += 1
+                    last = None
+            drained = bb.drain()
+            return BBSchedule(moves, log, list(bb.steps), bb.trace, cfg.judge(bb.check(drained)), workers, jobs)
+
+    def replay(self, moves: Sequence[Move], workers=None, jobs=None) -> BBSchedule:
+        pending = list(moves)
+
+        def choose(depth: int, enabled: list[Move]) -> Move | None:
+            while pending:
+                m = pending.pop(0)
+                if m in enabled:
+                    return m
+            return None
+        return self.execute(choose, workers, jobs, bounded=False)
+
+    def dfs(self) -> Iterator[BBSchedule]:
+        choice: list[int] = []
+        while True:
+            taken: list[int] = []
+
+            def choose(depth: int, enabled: list[Move]) -> Move:
+                i = choice[depth] if depth < len(choice) else 0
+                taken.append(i)
+                return enabled[i]
+            s = self.execute(choose)
+            yield s
+            for d in range(len(taken) - 1, -1, -1):
+                if taken[d] + 1 < len(s.enabled[d]):
+                    choice = taken[:d] + [taken[d] + 1]
+                    break
+            else:
+                return
+
+    def random(self, seed: int) -> Iterator[BBSchedule]:
+        import random as _random
+        i = 0
+        while True:
+            rng = _random.Random(f"{seed}/bb/{i}")
+            yield self.execute(lambda depth, enabled: enabled[rng.randrange(len(enabled))])
+            i += 1
+
+
+def bb_shrink(ex: BBExplorer, failing: BBSchedule, invariant: str) -> tuple[BBSchedule, int]:
+    """ddmin over moves, then fewer jobs and workers; every candidate is run, and kept only if it
+    still violates ``invariant``."""
+    from .shrink import ddmin
+
+    state = {"best": failing, "runs": 0}
+
+    def attempt(moves, workers=None, jobs=None) -> BBSchedule | None:
+        workers = workers or state["best"].workers
+        if any(m[1] not in workers for m in moves):
+            return None
+        state["runs"] += 1
+        s = ex.replay(moves, workers, jobs or state["best"].jobs)
+        return s if any(v.invariant == invariant for v in s.violations) else None
+
+    def fails(moves) -> bool:
+        s = attempt(moves)
+        if s is not None and len(s.moves) <= len(state["best"].moves):
+            state["best"] = s
+        return s is not None
+
+    while True:
+        before = (len(state["best"].moves), len(state["best"].jobs), len(state["best"].workers))
+        ddmin(state["best"].moves, fails)
+        for i in range(len(state["best"].jobs) - 1, -1, -1):
+            jobs = state["best"].jobs[:i] + state["best"].jobs[i + 1:]
+            if jobs:
+                s = attempt(state["best"].moves, jobs=jobs)
+                if s is not None:
+                    state["best"] = s
+        used = {m[1] for m in state["best"].moves}
+        for w in state["best"].workers:
+            if w not in used and len(state["best"].workers) > 1:
+                s = attempt(state["best"].moves, workers=tuple(x for x in state["best"].workers if x != w))
+                if s is not None:
+                    state["best"] = s
+        if (len(state["best"].moves), len(state["best"].jobs), len(state["best"].workers)) >= before:
+            break
+    return state["best"], state["runs"]
+
+
+def collapse_bb(steps: Sequence[dict[str, Any]]) -> list[str]:
+    """A black-box schedule in one line per step: ``A x6``, ``kill A``, ``drain``."""
+    out = []
+    for s in steps:
+        if s["op"] == "step":
+            out.append(f"step {s['worker']}" + (f" x{s['count']}" if s.get("count", 1) > 1 else ""))
+        elif s["op"] == "kill":
+            out.append(f"kill {s['worker']}")
+        else:
+            out.append(s["op"])
+    return out
+
+
+def run_steps(adapter: str, workers: Sequence[str], jobs: Sequence[str], steps: Sequence[dict[str, Any]],
+              workdir: str | None = None) -> BBSchedule:
+    """Replay a black-box schedule file's steps on fresh processes."""
+    with BlackBox(workdir, adapter, workers, jobs) as bb:
+        drained = False
+        for s in steps:
+            if s["op"] == "step":
+                for _ in range(int(s.get("count", 1))):
+                    bb.step(s["worker"])
+            elif s["op"] == "kill":
+                bb.kill(s["worker"])
+            elif s["op"] == "drain":
+                drained = bb.drain()
+            else:
+                raise BadInput(f"black-box schedules have step, kill and drain steps, not {s['op']!r}")
+        return BBSchedule([], [], list(bb.steps), bb.trace, bb.check(drained), tuple(workers), list(jobs))
+
+
+__all__ = ["BBConfig", "BBExplorer", "BBSchedule", "BLACKBOX_INVARIANTS", "BlackBox", "bb_shrink", "collapse_bb",
+           "check_blackbox", "classify", "load_adapter", "normalize", "run_steps"]
