@@ -542,6 +542,9 @@ class Harness:
             if (not [j for j in self.jobs() if j.state not in TERMINAL] and not self._producers_pending()
                     and all(w.at.checkpoint in ("poll", "idle") for w in healthy)):
                 return True  # every job terminal and no healthy worker left mid-job
+            if any(w.status == "paused" and w.at is not None and w.at.checkpoint in LOCK_HOLDING
+                   for w in self._workers.values()):
+                return False  # a frozen worker holds the write lock: everyone else could only wait
             if not healthy:
                 return False  # nobody healthy to drain with: liveness cannot be judged
             # a worker holding the store's write lock goes first: anyone else would wait on it

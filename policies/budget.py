@@ -45,10 +45,10 @@ RETURNING id
 # A lease that expired on the job's last allowed attempt (its holder died or stalled): the job
 # goes to the dead letters instead of being leased a (MAX_ATTEMPTS + 1)-th time.
 SQL_BURY_EXHAUSTED = """
-UPDATE jobs SET reclaimed_from = lease_owner, state = 'dead', lease_owner = NULL, lease_expires_at = NULL,
+UPDATE jobs SET prev_owner = lease_owner, state = 'dead', lease_owner = NULL, lease_expires_at = NULL,
                 visible_at = NULL, last_error = 'lease expired on the last allowed attempt', updated_at = :now
 WHERE state = 'leased' AND lease_expires_at IS NOT NULL AND lease_expires_at <= :now AND attempts >= :max
-RETURNING id, reclaimed_from, token, attempts
+RETURNING id, prev_owner, token, attempts
 """
 
 SQL_FENCED_RETRY = """

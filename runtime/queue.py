@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable
 
 from .clock import Clock
 from .errors import InvalidArgument, InvalidPayload, UnknownJob, UnknownJobKind
-from .states import JobState, decide
+from .states import TRANSITIONS, JobState, decide
 from .store import Store
 
 # --- SQL -------------------------------------------------------------------
@@ -48,7 +48,7 @@ SQL_JOB_BY_DEDUP_KEY = "SELECT id FROM jobs WHERE dedup_key = ?"
 # CASE keeps who held the lease before, when this lease reclaims an expired one.
 SQL_CLAIM = """
 UPDATE jobs SET
-    reclaimed_from   = CASE WHEN state = 'leased' THEN lease_owner END,
+    prev_owner       = CASE WHEN state = 'leased' THEN lease_owner END,
     state            = 'leased',
     lease_owner      = :worker,
     lease_expires_at = :expires_at,
@@ -62,7 +62,7 @@ WHERE id = (
     ORDER BY visible_at, id
     LIMIT 1
 )
-RETURNING id, kind, payload, token, attempts, reclaimed_from
+RETURNING id, kind, payload, token, attempts, prev_owner
 """
 
 SQL_TAKE = """
@@ -73,13 +73,14 @@ RETURNING id, kind, payload, token, attempts
 """
 
 SQL_RELEASE_EXPIRED = """
-UPDATE jobs SET reclaimed_from = lease_owner, state = 'queued', lease_owner = NULL,
+UPDATE jobs SET prev_owner = lease_owner, state = 'queued', lease_owner = NULL,
                 lease_expires_at = NULL, updated_at = :now
 WHERE state = 'leased' AND lease_expires_at IS NOT NULL AND lease_expires_at <= :now
-RETURNING id, reclaimed_from, token
+RETURNING id, prev_owner, token
 """
 
 SQL_GET_JOB = "SELECT * FROM jobs WHERE id = ?"
+SQL_HOLDER = "SELECT id, state, lease_owner, token FROM jobs WHERE id = ?"
 
 SQL_EXTEND = """
 UPDATE jobs SET lease_owner = :worker, lease_expires_at = :expires_at, visible_at = :expires_at,
@@ -91,6 +92,16 @@ SQL_FINISH = """
 UPDATE jobs SET state = :state, lease_owner = NULL, lease_expires_at = NULL,
                 visible_at = NULL, updated_at = :now
 WHERE id = :id
+"""
+
+# The naive commit in one statement: legal only from the states the state table allows
+# (``COMMIT_FROM``); it keeps the last holder's name in ``prev_owner`` for the history row.
+COMMIT_FROM = tuple(sorted(s.value for (s, a) in TRANSITIONS if a == "commit"))
+SQL_COMMIT = f"""
+UPDATE jobs SET prev_owner = lease_owner, state = 'committed', lease_owner = NULL,
+                lease_expires_at = NULL, visible_at = NULL, updated_at = :now
+WHERE id = :id AND state IN ({", ".join(f"'{s}'" for s in COMMIT_FROM)})
+RETURNING prev_owner, token
 """
 
 SQL_REQUEUE = """
@@ -119,8 +130,7 @@ SQL_VISIBLE_AT = "SELECT visible_at FROM jobs WHERE id = ?"
 SQL_CLAIMABLE = "SELECT 1 FROM jobs WHERE visible_at IS NOT NULL AND visible_at <= ? LIMIT 1"
 SQL_NEXT_VISIBLE = "SELECT MIN(visible_at) FROM jobs WHERE visible_at > ?"
 SQL_COUNT_BY_STATE = "SELECT state, COUNT(*) FROM jobs GROUP BY state"
-SQL_EMPTY = ("DELETE FROM jobs", "DELETE FROM history", "DELETE FROM sqlite_sequence WHERE name = 'history'",
-             "DELETE FROM policy_state")
+SQL_EMPTY = ("DELETE FROM jobs", "DELETE FROM history", "DELETE FROM policy_state")
 
 # --- records ---------------------------------------------------------------
 
@@ -177,6 +187,14 @@ class Event:
                 "event": self.event, "token": self.token, "state": self.state, "detail": self.detail}
 
 
+@dataclass(frozen=True)
+class _Holder:
+    id: int
+    state: JobState
+    lease_owner: str | None
+    token: int
+
+
 def _job(row: sqlite3.Row | tuple, cols: list[str]) -> Job:
     r = dict(zip(cols, row))
     return Job(id=r["id"], kind=r["kind"], payload=json.loads(r["payload"]), state=JobState(r["state"]),
@@ -195,7 +213,7 @@ def append_history(conn: sqlite3.Connection, at: float, worker: str | None, job_
     """Append one history row. Call only inside the transaction that makes the change."""
     conn.execute(SQL_APPEND_HISTORY, (at, worker, job_id, event, token,
                                       None if state is None else str(state),
-                                      json.dumps(detail, sort_keys=True)))
+                                      json.dumps(detail)))
 
 
 def check_ttl(ttl: float) -> float:
@@ -311,7 +329,7 @@ class Queue:
         ttl = check_ttl(ttl)
         now = self.clock.now()
         with self.store.transaction() as conn:
-            job = self._get(conn, lease.job_id)
+            job = self._holder(conn, lease.job_id)
             decide(job.state, "extend", job.id)
             conn.execute(SQL_EXTEND, {"id": job.id, "worker": lease.worker, "expires_at": now + ttl, "now": now})
             append_history(conn, self.stamp(now), lease.worker, job.id, "extended", lease.token, JobState.LEASED,
@@ -327,11 +345,14 @@ class Queue:
         """
         now = self.clock.now()
         with self.store.transaction() as conn:
-            job = self._get(conn, lease.job_id)
-            new = decide(job.state, "commit", job.id)
-            conn.execute(SQL_FINISH, {"id": job.id, "state": new.value, "now": now})
-            append_history(conn, self.stamp(now), lease.worker, job.id, "committed", lease.token, new,
-                           holder=job.lease_owner, holder_token=job.token)
+            # One statement decides and writes; the state table is consulted for the refusal.
+            row = conn.execute(SQL_COMMIT, {"id": lease.job_id, "now": now}).fetchone()
+            if row is None:
+                job = self._holder(conn, lease.job_id)
+                decide(job.state, "commit", job.id)  # raises IllegalTransition, naming the state
+            holder, token = row
+            append_history(conn, self.stamp(now), lease.worker, lease.job_id, "committed", lease.token,
+                           JobState.COMMITTED, holder=holder, holder_token=token)
             if inside is not None:
                 inside("commit_open")
 
@@ -340,7 +361,7 @@ class Queue:
         with ``between("commit_torn")`` in the gap. A crash there leaves them disagreeing."""
         now = self.clock.now()
         with self.store.transaction() as conn:
-            job = self._get(conn, lease.job_id)
+            job = self._holder(conn, lease.job_id)
             new = decide(job.state, "commit", job.id)
             conn.execute(SQL_FINISH, {"id": job.id, "state": new.value, "now": now})
         between("commit_torn")
@@ -353,7 +374,7 @@ class Queue:
         now = self.clock.now()
         visible = now if retry_at is None else float(retry_at)
         with self.store.transaction() as conn:
-            job = self._get(conn, lease.job_id)
+            job = self._holder(conn, lease.job_id)
             new = decide(job.state, "fail", job.id)
             conn.execute(SQL_REQUEUE, {"id": job.id, "visible_at": visible, "error": str(error), "now": now})
             append_history(conn, self.stamp(now), lease.worker, job.id, "failed", lease.token, new,
@@ -363,12 +384,19 @@ class Queue:
         """Move the job to the terminal ``dead`` state (dead letter), keeping ``error``."""
         now = self.clock.now()
         with self.store.transaction() as conn:
-            job = self._get(conn, lease.job_id)
+            job = self._holder(conn, lease.job_id)
             new = decide(job.state, "bury", job.id)
             conn.execute(SQL_BURY, {"id": job.id, "error": str(error), "now": now})
             append_history(conn, self.stamp(now), lease.worker, job.id, "dead", lease.token, new, error=str(error))
 
     # --- reading -------------------------------------------------------------
+
+    def _holder(self, conn: sqlite3.Connection, job_id: int) -> "_Holder":
+        """What a transition needs of the job (state, holder, token), without decoding the row."""
+        row = conn.execute(SQL_HOLDER, (job_id,)).fetchone()
+        if row is None:
+            raise UnknownJob(f"no job with id {job_id} in {self.store.path}")
+        return _Holder(row[0], JobState(row[1]), row[2], row[3])
 
     def _get(self, conn: sqlite3.Connection, job_id: int) -> Job:
         cur = conn.execute(SQL_GET_JOB, (job_id,))

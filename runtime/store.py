@@ -53,6 +53,8 @@ class Store:
                     f"{schema.SCHEMA_VERSION}; upgrade the lab or use another file"
                 )
             conn.execute(f"PRAGMA busy_timeout = {schema.BUSY_TIMEOUT_MS}")
+            if version == 0:
+                conn.execute(f"PRAGMA page_size = {schema.PAGE_SIZE}")  # only takes effect on a new file
             conn.execute(f"PRAGMA journal_mode = {schema.JOURNAL_MODE}")
             conn.execute(f"PRAGMA synchronous = {schema.SYNCHRONOUS}")
             store = cls(path, conn)

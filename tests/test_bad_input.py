@@ -76,3 +76,30 @@ def test_malformed_ledger_record_is_reported(tmp_path):
     ledger = Ledger(path, ManualClock())
     with pytest.raises(StoreError, match="malformed record"):
         ledger.records()
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
+    # Given a store written by schema version 1 (AUTOINCREMENT history, no policy_state)
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,
+            state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, lease_owner TEXT, lease_expires_at REAL,
+            token INTEGER NOT NULL DEFAULT 0, visible_at REAL, reclaimed_from TEXT, dedup_key TEXT UNIQUE,
+            last_error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+        CREATE INDEX jobs_claim ON jobs (visible_at, id) WHERE visible_at IS NOT NULL;
+        CREATE TABLE history (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, worker TEXT,
+            job_id INTEGER NOT NULL, event TEXT NOT NULL, token INTEGER, state TEXT, detail TEXT NOT NULL DEFAULT '{}');
+        INSERT INTO jobs (kind, payload, state, visible_at, created_at, updated_at) VALUES ('charge', '{}', 'queued', 0, 0, 0);
+        INSERT INTO history (at, worker, job_id, event, token, state) VALUES (0, 'producer', 1, 'enqueued', 0, 'queued');
+        PRAGMA user_version = 1;
+    """)
+    conn.close()
+    # When the lab opens it, Then it is upgraded in place and works
+    with Store.open(path) as s:
+        q = Queue(s, ManualClock())
+        lease = q.lease("A", 30)
+        q.commit(lease)
+        assert [e.event for e in q.history()] == ["enqueued", "leased", "committed"]
+        assert s.query("PRAGMA user_version")[0][0] == 3
+        assert s.integrity_check() == "ok"
