@@ -273,6 +273,8 @@ class BlackBox:
         for _ in range(rounds):
             delivered = False
             order = sorted((w for w in self.workers if self.alive(w)), key=lambda w: self.txn[w] != "write")
+            if not order:
+                return False  # no survivor: whether a job is lost cannot be judged
             for w in order:
                 first = True
                 while self.alive(w) and (first or self.h.at(w).checkpoint != "poll") and steps < max_steps:

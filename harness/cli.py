@@ -108,6 +108,11 @@ def cmd_list(args) -> int:
         sc = e.scenario
         print(f"{e.id:<7} {sc.name:<9} {sc.invariant:<9} {sc.fix:<16} {', '.join(sc.variants)}")
         print(f"{'':<7} {sc.title}  ({e.spec})")
+    exhibits = sorted(d for d in os.listdir(catalog.HERE) if d.startswith("BB_"))
+    if exhibits:
+        print("\nblack-box exhibits (third-party queues, ffq blackbox replay <folder>/counterexample.json):")
+        for d in exhibits:
+            print(f"  {d}  (failure_modes/{d}/spec.md)")
     import policies
     print(f"\npolicies: {', '.join(policies.names())}")
     print(f"faults for explore: {', '.join(sorted(FAULTS))}")

@@ -128,3 +128,10 @@ def test_bad_adapter_from_the_shell():
     proc = subprocess.run([ffq, "blackbox", "explore", "nowhere:Nothing"], capture_output=True, text=True,
                           timeout=60, cwd=ROOT)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_the_litequeue_exhibit_replays_with_the_same_trace(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    path = os.path.join(ROOT, "failure_modes", "BB_001_litequeue_message_stranded_after_kill", "counterexample.json")
+    assert main(["blackbox", "replay", path]) == 1
+    assert "same trace: yes; same verdict: yes (INV_011)" in capsys.readouterr().out
