@@ -149,8 +149,12 @@ class Harness:
         self.tolerate_crashes = False  # black-box mode sets it: an adapter that raises is a finding
         _LIVE.add(self)
         try:
+            # launch every process, then take their first reports in order: the forks and the
+            # children's start-up overlap, and the trace's order is still the names' order
             for name in everyone:
-                self._start(self._workers[name])
+                self._start(self._workers[name], wait=False)
+            for name in everyone:
+                self._await(self._workers[name])
         except BaseException:
             self.close()
             raise
@@ -168,6 +172,12 @@ class Harness:
         if self._closed:
             return
         self._closed = True
+        for w in self._workers.values():  # kill them all first, then reap: the deaths overlap
+            if w.proc is not None and w.proc.exitcode is None:
+                try:
+                    os.kill(w.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         for w in self._workers.values():
             self._reap(w, kill=True)
         self.store.close()
@@ -176,7 +186,7 @@ class Harness:
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def _start(self, w: _Worker) -> None:
+    def _start(self, w: _Worker, wait: bool = True) -> None:
         parent, child = self._ctx.Pipe(duplex=True)
         # Under fork the child inherits the coordinator's ends of the other workers' pipes;
         # it closes them so that each pipe has exactly one process at each end.
@@ -188,7 +198,8 @@ class Harness:
         child.close()  # else a dead child never gives EOF
         w.proc, w.conn, w.status, w.at, w.exitcode = proc, parent, "new", None, None
         w.incarnation += 1
-        self._await(w)
+        if wait:
+            self._await(w)
 
     def _reap(self, w: _Worker, kill: bool) -> None:
         if w.proc is None:
