@@ -489,6 +489,12 @@ def _run_shard(config: Config, strategy: str, seed: int, shard: int, shards: int
 
 
 def _shard_main(config, strategy, seed, shard, shards, budget, stop_on_first, conn) -> None:
+    try:  # one shard per CPU; its harness and workers stay there
+        cpus = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpus[shard % len(cpus)]})
+    except (AttributeError, OSError):
+        pass
+
     def emit(msg: tuple) -> bool:
         conn.send(msg)
         return not conn.poll()  # any message from the parent means "stop"
