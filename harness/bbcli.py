@@ -17,6 +17,7 @@ from runtime import BadInput, ScheduleError
 
 from .blackbox import BLACKBOX_INVARIANTS, BBConfig, BBExplorer, bb_shrink, collapse_bb, run_steps
 from .report import collapse_cycles, html
+from .schedule import read_document
 from .timeline import render_text
 from .trace import dumps
 
@@ -119,15 +120,8 @@ def cmd_explore(args) -> int:
 
 
 def load(path: str) -> dict[str, Any]:
-    try:
-        with open(path) as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise ScheduleError(f"no schedule file at {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ScheduleError(f"{path} is not JSON ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ScheduleError(f"{path} is not a black-box schedule file (expected \"format\": \"{FORMAT}\")")
+    """Read and validate a black-box schedule file; ``ScheduleError`` with a one-line reason otherwise."""
+    doc = read_document(path, FORMAT, "black-box schedule file")
     for key in ("workers", "jobs"):
         if not isinstance(doc.get(key), list) or not doc[key] or not all(isinstance(x, str) for x in doc[key]):
             raise ScheduleError(f"{path}: {key!r} must be a non-empty list of names")

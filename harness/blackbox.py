@@ -39,7 +39,6 @@ import re
 import shutil
 import sys
 import tempfile
-import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
@@ -112,7 +111,7 @@ def blackbox_main(spec: Any, conn: Any) -> None:
     """Entry point of a black-box worker process (dispatched from ``harness.gate.worker_main``)."""
     import sqlite3
 
-    from .gate import CRASH, GO
+    from .gate import CRASH, GO, die_reporting
 
     send, recv = conn.send_bytes, conn.recv_bytes
 
@@ -141,15 +140,8 @@ def blackbox_main(spec: Any, conn: Any) -> None:
         while True:
             gate("poll")
             adapter.consume(spec.adapter_dir, report)
-    except BaseException as exc:
-        text = "".join(traceback.format_exception(exc))
-        sys.stderr.write(text)
-        sys.stderr.flush()
-        try:
-            send(json.dumps([CRASH, f"{type(exc).__name__}: {exc}"]).encode())
-        except OSError:
-            pass
-        os._exit(1)
+    except BaseException as exc:  # the code under test raised: a finding, reported as a crash
+        die_reporting(send, CRASH, exc)
 
 
 # --- the coordinator side -------------------------------------------------------------------
@@ -267,25 +259,39 @@ class BlackBox:
         self.version += 1
 
     def drain(self, rounds: int = 50, max_steps: int = 5000) -> bool:
-        """The surviving workers consume until a whole round delivers nothing. True if it got there."""
+        """The surviving workers finish what they are doing, then consume, round after round,
+        until a round in which every survivor ran a whole consume and none delivered or acked.
+        True if it got there; False with no survivor (nothing can be judged) or out of budget."""
         self.steps.append({"op": "drain"})
-        steps = 0
+        budget = [max_steps]
+
+        def run_to_poll(w: str, leave: bool) -> bool:
+            """Step ``w`` to its next ``poll`` (first off it, if ``leave``); True if it reported."""
+            reported = False
+            if leave:
+                if not self.can_run(w):
+                    return False
+                self._step(w, record=False)
+                budget[0] -= 1
+            while self.alive(w) and self.h.at(w).checkpoint != "poll" and self.can_run(w) and budget[0] > 0:
+                self._step(w, record=False)
+                budget[0] -= 1
+                if self.alive(w) and self.h.at(w).checkpoint in ("delivered", "acked"):
+                    reported = True
+            return reported
+
         for _ in range(rounds):
-            delivered = False
             order = sorted((w for w in self.workers if self.alive(w)), key=lambda w: self.txn[w] != "write")
             if not order:
                 return False  # no survivor: whether a job is lost cannot be judged
+            progressed = False
             for w in order:
-                first = True
-                while self.alive(w) and (first or self.h.at(w).checkpoint != "poll") and steps < max_steps:
-                    if not self.can_run(w):
-                        break
-                    first = False
-                    self._step(w, record=False)
-                    steps += 1
-                    if self.alive(w) and self.h.at(w).checkpoint == "delivered":
-                        delivered = True
-            if not delivered:
+                progressed |= run_to_poll(w, leave=False)  # finish the consume in progress
+                if self.alive(w) and self.h.at(w).checkpoint == "poll":
+                    progressed |= run_to_poll(w, leave=True)  # one whole consume
+            if budget[0] <= 0:
+                return False
+            if not progressed:
                 return True
         return False
 
@@ -492,10 +498,16 @@ def bb_shrink(ex: BBExplorer, failing: BBSchedule, invariant: str) -> tuple[BBSc
         ddmin(state["best"].moves, fails)
         for i in range(len(state["best"].jobs) - 1, -1, -1):
             jobs = state["best"].jobs[:i] + state["best"].jobs[i + 1:]
-            if jobs:
-                s = attempt(state["best"].moves, jobs=jobs)
+            if not jobs:
+                continue
+            moves = state["best"].moves
+            # the moves as they are, or a suffix of them: with one job fewer, the moves that
+            # went to it are the ones to drop
+            for candidate in [moves] + [moves[k:] for k in range(1, len(moves))]:
+                s = attempt(candidate, jobs=jobs)
                 if s is not None:
                     state["best"] = s
+                    break
         used = {m[1] for m in state["best"].moves}
         for w in state["best"].workers:
             if w not in used and len(state["best"].workers) > 1:

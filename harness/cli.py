@@ -210,7 +210,7 @@ def cmd_explore(args) -> int:
         shrunk = shrink(ex, first, target) if not args.no_shrink else None
         final = shrunk.schedule if shrunk else first
         workers = shrunk.workers if shrunk else config.workers
-        replayed = ex.run_steps(final.steps, workers, keep=True)
+        replayed = ex.run_steps(final.steps, workers, keep=True, judge=False)  # the file records every verdict
     print(f"shrunk: {len(first.steps)} -> {len(final.steps)} steps "
           f"({shrunk.runs if shrunk else 0} runs), still violates {target}")
     os.makedirs(args.out, exist_ok=True)

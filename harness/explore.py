@@ -1,8 +1,9 @@
 """The explorer: find invariant violations without a hand-written schedule.
 
 Stateless model checking over real processes. A schedule is a sequence of
-*moves*; every schedule runs from scratch on a fresh ``Harness`` (new worker
-processes, new database file, new clock), then a final phase makes the run
+*moves*; every schedule runs from scratch: an empty store, an empty ledger, a
+rewound clock (``Harness.reset`` on one harness per worker set; a killed
+worker is a fresh process), then a final phase makes the run
 eventually healthy — paused workers are resumed, killed ones restarted, and
 the queue drained — and every invariant is checked.
 
@@ -13,8 +14,9 @@ Moves
   indistinguishable from stopping at the next action checkpoint.
 - ``("clock", None)``: the clock jumps to the next deadline (the earliest
   future lease expiry or retry time). Allowed with fault ``clock``.
-- ``("kill", W)``, ``("pause", W)``: SIGKILL / SIGSTOP W while it holds a job
-  (at ``before_effect`` or ``before_commit``). Faults ``kill`` / ``pause``.
+- ``("kill", W)``, ``("pause", W)``: SIGKILL / SIGSTOP W while it is mid-job
+  (``MID_JOB``: it holds a lease, or a producer holds an unrecorded enqueue);
+  never a pause while anyone holds the store's write lock. Faults ``kill`` / ``pause``.
 - ``("resume", W)``: SIGCONT a paused W.
 
 Bounds (reported with every result, so "found nothing" says within what)
@@ -328,7 +330,7 @@ class Explorer:
             return None
 
     def run_steps(self, steps: Sequence[dict[str, Any]], workers: Sequence[str] | None = None,
-                  keep: bool = False) -> Schedule | None:
+                  keep: bool = False, judge: bool = True) -> Schedule | None:
         """Run harness ``steps`` as they are (a schedule file's content); None if they cannot run."""
         cfg = self.config
         workers = tuple(workers or cfg.workers)
@@ -339,7 +341,8 @@ class Explorer:
         except HarnessError:
             return None
         drained = bool(steps) and steps[-1]["op"] == "drain" and h.last_drain
-        violations = cfg.judge(h.check(drained=drained, max_attempts=cfg.scenario.max_attempts))
+        violations = h.check(drained=drained, max_attempts=cfg.scenario.max_attempts)
+        violations = cfg.judge(violations) if judge else violations
         return Schedule([], [], h.steps, h.trace, violations,
                         h.history() if keep else [], h.ledger() if keep else [])
 
@@ -370,7 +373,8 @@ class Explorer:
         i = start
         while True:
             rng = random.Random(f"{seed}/{i}")
-            prio = {w: p for p, w in enumerate(rng.sample(self.config.workers, len(self.config.workers)))}
+            everyone = list(self.config.workers) + list(self.config.scenario.producers)
+            prio = {w: p for p, w in enumerate(rng.sample(everyone, len(everyone)))}
             points = set(rng.sample(range(self.config.bounds.depth), min(change_points, self.config.bounds.depth)))
 
             def choose(depth: int, enabled: list[Move], run: _Run) -> Move:

@@ -5,8 +5,9 @@ Contract
   across fork), then runs the ordinary ``runtime.Worker`` loop with a
   checkpoint function that reports ``[checkpoint, job, token, clock]`` over
   the pipe and blocks until the coordinator answers ``GO``.
-- The first report is the first ``poll``: the worker touches the queue only
-  after the coordinator has released it from there.
+- The first report is the first ``poll`` (a producer's: ``idle`` or
+  ``produce``): the process touches the queue only after the coordinator has
+  released it from there.
 - ``RESET`` instead of ``GO`` starts a new run in the same process (the
   coordinator has emptied the store and the ledger and rewound the clock):
   the worker unwinds to the top of its loop and reports its first ``poll``.
@@ -136,11 +137,15 @@ def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> N
     except (EOFError, BrokenPipeError, ConnectionResetError):
         os._exit(0)  # the coordinator is gone: nothing to report to
     except BaseException as exc:  # report, then die: the coordinator turns it into a HarnessError
-        text = "".join(traceback.format_exception(exc))
-        sys.stderr.write(text)
-        sys.stderr.flush()
-        try:
-            send(json.dumps([ERROR, f"{type(exc).__name__}: {exc}"]).encode())
-        except OSError:
-            pass
-        os._exit(1)
+        die_reporting(send, ERROR, exc)
+
+
+def die_reporting(send: Any, tag: str, exc: BaseException) -> None:
+    """Write the traceback to stderr, tell the coordinator (``[tag, message]``), exit with 1."""
+    sys.stderr.write("".join(traceback.format_exception(exc)))
+    sys.stderr.flush()
+    try:
+        send(json.dumps([tag, f"{type(exc).__name__}: {exc}"]).encode())
+    except OSError:
+        pass
+    os._exit(1)

@@ -119,8 +119,8 @@ def save(path: str | os.PathLike, steps: list[dict[str, Any]], *, workers: Itera
     return doc
 
 
-def load(path: str | os.PathLike) -> dict[str, Any]:
-    """Read and validate a schedule file; ``ScheduleError`` with a one-line reason otherwise."""
+def read_document(path: str | os.PathLike, fmt: str, what: str = "schedule file") -> dict[str, Any]:
+    """The JSON object in ``path`` if its ``format`` is ``fmt``; ``ScheduleError`` otherwise."""
     try:
         with open(path) as f:
             doc = json.load(f)
@@ -128,8 +128,14 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
         raise ScheduleError(f"no schedule file at {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScheduleError(f"{path} is not JSON ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ScheduleError(f"{path} is not a schedule file (expected \"format\": \"{FORMAT}\")")
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise ScheduleError(f"{path} is not a {what} (expected \"format\": \"{fmt}\")")
+    return doc
+
+
+def load(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and validate a schedule file; ``ScheduleError`` with a one-line reason otherwise."""
+    doc = read_document(path, FORMAT)
     workers = doc.get("workers")
     if not isinstance(workers, list) or not workers or not all(isinstance(w, str) for w in workers):
         raise ScheduleError(f"{path}: 'workers' must be a non-empty list of names")
