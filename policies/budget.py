@@ -22,7 +22,7 @@ Builds on ``fenced``: a stale worker cannot requeue or bury a job it lost.
 from __future__ import annotations
 
 from runtime.errors import StaleLease
-from runtime.policy import JobContext
+from runtime.policy import JobContext, Policy
 from runtime.queue import Lease, Queue, append_history, check_ttl
 from runtime.states import decide
 
@@ -81,6 +81,8 @@ class Budget(Fenced):
             return queue.claim(conn, worker, ttl, now)
 
     def on_error(self, ctx: JobContext, error: BaseException) -> str:
+        if ctx.lease.taken:  # delete-on-dequeue: no row to fence or put back
+            return Policy.on_error(self, ctx, error)
         queue, lease = ctx.queue, ctx.lease
         now = queue.clock.now()
         message = f"{type(error).__name__}: {error}"

@@ -64,6 +64,8 @@ class FencedCommit(Policy):
         fenced_commit(ctx)
 
     def on_error(self, ctx: JobContext, error: BaseException) -> str:
+        if ctx.lease.taken:  # delete-on-dequeue: no row to fence or put back
+            return super().on_error(ctx, error)
         fenced_fail(ctx, f"{type(error).__name__}: {error}")
         return "failed"
 

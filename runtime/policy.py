@@ -128,7 +128,13 @@ class Policy:
             ctx.queue.commit(ctx.lease, inside=inside)
 
     def on_error(self, ctx: JobContext, error: BaseException) -> str:
-        """Default: put the job back, visible at once, without bound. Returns the history event name."""
+        """Default: put the job back, visible at once, without bound. Returns the history event name.
+
+        A job taken by delete-on-dequeue has no row to put back: its failure is recorded
+        (``dropped``) and the job is gone, which is what that design means (FM_003)."""
+        if ctx.lease.taken:
+            ctx.queue.record_dropped(ctx.lease, f"{type(error).__name__}: {error}")
+            return "dropped"
         ctx.queue.fail(ctx.lease, f"{type(error).__name__}: {error}")
         return "failed"
 

@@ -316,6 +316,13 @@ class Queue:
             append_history(conn, self.stamp(now), lease.worker, lease.job_id, "committed", lease.token, JobState.COMMITTED,
                            taken=True)
 
+    def record_dropped(self, lease: Lease, error: str) -> None:
+        """A taken (deleted) job's handler failed: there is nothing to put back; say so."""
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            append_history(conn, self.stamp(now), lease.worker, lease.job_id, "dropped", lease.token, None,
+                           error=error)
+
     def release_expired(self, conn: sqlite3.Connection, now: float, by: str | None) -> list[tuple[int, str]]:
         """Reconcile sweep, inside the caller's transaction: every expired lease goes back to
         ``queued`` with a ``released`` history row naming the holder that orphaned it."""

@@ -12,7 +12,7 @@ import pytest
 from harness.bbcli import load
 from harness.blackbox import BBConfig, BBExplorer, BlackBox, bb_shrink, check_blackbox, classify, normalize, run_steps
 from harness.cli import main
-from runtime import BadInput, HarnessError
+from runtime import HarnessError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY = "tests.adapters.toy_queue:ToyQueue"

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 
 import multiprocess as mp
-import pytest
 
 from runtime import ManualClock, Ledger, Queue, Store, Worker, WrongProcess
 

@@ -136,3 +136,26 @@ def test_bad_ttl_is_refused(queue, ttl):
     with pytest.raises(InvalidArgument, match="ttl"):
         queue.lease("A", ttl)
     assert queue.counts()["queued"] == 1
+
+
+def test_delete_on_dequeue_failure_drops_the_job_and_says_so(tmp_path):
+    # Given the at-most-once delete-on-dequeue design and a handler that fails
+    from runtime import Ledger, ManualClock, Queue, Store, Worker
+    from runtime.policy import Design
+    from runtime.invariants import check_no_lost_job
+
+    clock = ManualClock()
+    q = Queue(Store.open(tmp_path / "q.db"), clock)
+    job = q.enqueue("poison", {})
+
+    def boom(lease):
+        raise RuntimeError("handler failed")
+    w = Worker("A", q, Ledger(tmp_path / "l.jsonl", clock), {"poison": boom}, lease_ttl=30,
+               design=Design(delivery="delete"))
+    # When the worker takes the job and the handler raises
+    assert w.run_once() == "failed"
+    # Then the row is gone, the history says why, and INV_002 calls the job lost
+    assert q.jobs() == []
+    assert [e.event for e in q.history(job)] == ["enqueued", "taken", "dropped"]
+    (v,) = check_no_lost_job(q.jobs(), q.history())
+    assert v.job == job
