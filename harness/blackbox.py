@@ -24,6 +24,12 @@ Contract
 - An adapter that raises in a worker is a finding (the worker is recorded as
   crashed), not a lab failure. An adapter that cannot be loaded, or raises in
   ``setup``, is bad input.
+- The lock model assumes WAL (readers never block writers), which is what
+  SQLite queues use; in a rollback-journal database a reader's SHARED lock
+  can make a writer's ``COMMIT`` wait, and that wait would be recorded as the
+  adapter raising ``database is locked``. ``SAVEPOINT`` transactions are not
+  tracked. Time read by the code under test is wall time: the lab does not
+  control it (its literals are normalised out of traces, not out of behaviour).
 - Invariants, from the reports and a final drain by the surviving workers:
   INV_010 no job delivered to a worker while another live worker holds it
   undelivered-and-unacked; INV_011 every job is acked once the survivors have
@@ -158,14 +164,19 @@ class BlackBox:
         self.workdir = tempfile.mkdtemp(prefix="ffq-bb-") if workdir is None else os.fspath(workdir)
         self.adapter_dir = os.path.join(self.workdir, "queue")
         os.makedirs(self.adapter_dir, exist_ok=True)
-        ad = load_adapter(adapter)
-        self.name = getattr(ad, "name", adapter)
         try:
-            ad.setup(self.adapter_dir, list(self.jobs))
-        except Exception as exc:
-            raise BadInput(f"adapter {adapter!r} raised in setup: {type(exc).__name__}: {exc}") from None
-        self.h = Harness(self.workdir, workers=workers, step_timeout=step_timeout,
-                         blackbox=(adapter, self.adapter_dir))
+            ad = load_adapter(adapter)
+            self.name = getattr(ad, "name", adapter)
+            try:
+                ad.setup(self.adapter_dir, list(self.jobs))
+            except Exception as exc:
+                raise BadInput(f"adapter {adapter!r} raised in setup: {type(exc).__name__}: {exc}") from None
+            self.h = Harness(self.workdir, workers=workers, step_timeout=step_timeout,
+                             blackbox=(adapter, self.adapter_dir))
+        except BaseException:
+            if self._own:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
         self.h.tolerate_crashes = True
         self.txn: dict[str, str | None] = {w: None for w in workers}
         self.version = 0
@@ -230,6 +241,8 @@ class BlackBox:
             elif kind == "begin":
                 self.txn[w] = "read"
             elif kind == "end":
+                if self.txn[w] == "write":
+                    self.version += 1  # its writes become visible to everyone now
                 self.txn[w] = None
             elif kind == "write":
                 self.version += 1
@@ -404,6 +417,13 @@ class BBExplorer:
         jobs = list(jobs or cfg.jobs)
         self.count += 1
         workdir = os.path.join(self.root, f"s{self.count}")
+        try:
+            return self._execute(workdir, choose, workers, jobs, bounded)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)  # /dev/shm is memory: one schedule at a time
+
+    def _execute(self, workdir, choose, workers, jobs, bounded) -> BBSchedule:
+        cfg = self.config
         with BlackBox(workdir, cfg.adapter, workers, jobs) as bb:
             moves: list[Move] = []
             log: list[list[Move]] = []

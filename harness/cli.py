@@ -211,6 +211,8 @@ def cmd_explore(args) -> int:
         final = shrunk.schedule if shrunk else first
         workers = shrunk.workers if shrunk else config.workers
         replayed = ex.run_steps(final.steps, workers, keep=True, judge=False)  # the file records every verdict
+        if replayed is None:
+            raise HarnessError("the shrunk schedule could not be run again; the exploration is not reproducible")
     print(f"shrunk: {len(first.steps)} -> {len(final.steps)} steps "
           f"({shrunk.runs if shrunk else 0} runs), still violates {target}")
     os.makedirs(args.out, exist_ok=True)

@@ -249,6 +249,7 @@ class Explorer:
         self.workroot = workroot or _workroot()
         self.count = 0
         self._harnesses: dict[tuple[str, ...], Harness] = {}
+        self._made = 0
 
     def close(self) -> None:
         for h in self._harnesses.values():
@@ -305,7 +306,8 @@ class Explorer:
             except HarnessError:
                 h.close()
         cfg = self.config
-        workdir = os.path.join(self.workroot, "-".join(workers) + f".{len(self._harnesses)}")
+        self._made += 1  # never reuse a directory: a replaced harness must not see an old run's files
+        workdir = os.path.join(self.workroot, "-".join(workers) + f".{self._made}")
         h = Harness(workdir, workers=workers, policy=cfg.policy, lease_ttl=cfg.scenario.lease_ttl,
                     producers=cfg.scenario.producers, **cfg.scenario.harness_options)
         self._harnesses[workers] = h
@@ -563,8 +565,8 @@ def explore(config: Config, strategy: str = "dfs", seed: int = 0, max_schedules:
                     try:
                         msg = conn.recv()
                     except EOFError:
-                        del live[conn]
-                        continue
+                        raise HarnessError(f"exploration shard {live[conn]} died before it finished "
+                                           "(see its stderr); its schedules were not covered") from None
                     absorb(live[conn], msg)
                     if msg[0] == "done":
                         del live[conn]

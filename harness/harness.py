@@ -135,12 +135,15 @@ class Harness:
         self.lease_ttl = float(lease_ttl)
         self.handlers = dict(DEFAULT_HANDLERS if handlers is None else handlers)
         self.step_timeout = float(step_timeout)
+        skew = dict(skew or {})
+        for unknown in set(skew) - set(names):
+            raise ScheduleError(f"skew names unknown worker {unknown!r}; workers are {', '.join(names)}")
         self._ctx = mp.get_context(start_method)
         # Exactly one process runs between checkpoints, so the coordinator and its workers lose
         # nothing by sharing one CPU, and every hand-off then stays in that CPU's caches: a gated
         # step costs about half as much as one that crosses CPUs (scripts/bench_harness.py).
         # Workers inherit the affinity; close() gives the coordinator its old one back.
-        self._saved_affinity = _pin_to_current_cpu() if pin else None
+        self._saved_affinity: set[int] | None = None  # set just before the workers start
         self._own_dir = workdir is None
         self.workdir = tempfile.mkdtemp(prefix="ffq-") if workdir is None else os.fspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
@@ -149,12 +152,15 @@ class Harness:
         clock_path = os.path.join(self.workdir, "clock")
         self._clock_start = float(clock_start)
         self.clock = SharedClock.create(clock_path, start=clock_start)
-        self.store = Store.open(self.db_path)
+        try:
+            self.store = Store.open(self.db_path)
+        except BaseException:  # a corrupt or foreign file: leave nothing of ours behind
+            self.clock.close()
+            if self._own_dir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
         self.queue = Queue(self.store, self.clock, kinds=self.handlers)
         Ledger(self.ledger_path, self.clock)  # creates the file before any worker appends
-        skew = dict(skew or {})
-        for unknown in set(skew) - set(names):
-            raise ScheduleError(f"skew names unknown worker {unknown!r}; workers are {', '.join(names)}")
         self._workers: dict[str, _Worker] = {}
         for name in everyone:
             offset, rate = skew.get(name, (0.0, 1.0))
@@ -176,6 +182,7 @@ class Harness:
         self.last_drain: bool = False
         self.tolerate_crashes = False  # black-box mode sets it: an adapter that raises is a finding
         _LIVE.add(self)
+        self._saved_affinity = _pin_to_current_cpu() if pin else None
         try:
             # launch every process, then take their first reports in order: the forks and the
             # children's start-up overlap, and the trace's order is still the names' order
@@ -265,7 +272,9 @@ class Harness:
                 os.kill(w.proc.pid, signal.SIGCONT)
                 self._wait_proc_state(w, "S", "R")
                 w.status = "at"
-        self.queue.empty()
+        # Files first (a producer reads its outbox before its first gate), then the clock, then
+        # every process back to its first gate (one inside an open transaction rolls it back as it
+        # unwinds), and only then the store: emptying it earlier could wait on a worker's lock.
         os.truncate(self.ledger_path, 0)
         for w in self._workers.values():
             if w.spec.role == "producer":
@@ -280,6 +289,7 @@ class Harness:
                 self._await(w)
             else:
                 self._start(w)
+        self.queue.empty()
 
     # --- the gate ----------------------------------------------------------------
 
@@ -297,7 +307,8 @@ class Harness:
             # black-box mode: the code under test raised; that is a finding, not a lab failure
             w.status = "crashed"
             self._reap(w, kill=True)
-            self._record("crash", w.name, detail={"reason": "raised", "error": msg[1].splitlines()[0][:200]})
+            error = msg[1].splitlines()[0].replace(self.workdir, "<workdir>")[:200]  # replayable
+            self._record("crash", w.name, detail={"reason": "raised", "error": error})
             return w.at
         if msg is None or msg[0] == ERROR:
             if msg is not None:

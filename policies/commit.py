@@ -178,9 +178,10 @@ def fenced_extend(ctx: JobContext, ttl: float):
     with queue.store.transaction() as conn:
         if conn.execute(SQL_FENCED_EXTEND, {"id": lease.job_id, "worker": lease.worker, "token": lease.token,
                                             "expires_at": now + ttl, "now": now}).fetchone():
+            extra = {"expires_at_store": queue.stamp(now) + ttl} if queue.stamp(now) != now else {}
             append_history(conn, queue.stamp(now), lease.worker, lease.job_id, "extended", lease.token,
                            decide("leased", "extend"), expires_at=now + ttl, holder=lease.worker,
-                           holder_token=lease.token)
+                           holder_token=lease.token, **extra)
             return replace(lease, expires_at=now + ttl)
         state, holder, token = conn.execute(SQL_HOLDER, (lease.job_id,)).fetchone()
         reason = (f"{lease.worker}'s lease on job {lease.job_id} (token {lease.token}, until t={lease.expires_at:g}) "

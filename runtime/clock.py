@@ -99,8 +99,7 @@ class SharedClock:
         if owner:
             # A forked child inherits the owner's writable mapping; it is swapped for a
             # read-only one there, so that only the owner's process can write the clock at all.
-            ref = weakref.ref(self)
-            os.register_at_fork(after_in_child=lambda: _unmap_in_child(ref))
+            _OWNED.add(self)
 
     @classmethod
     def create(cls, path: str, start: float = 0.0) -> "SharedClock":
@@ -161,10 +160,18 @@ class SharedClock:
         return f"SharedClock({self.path!r}, {role}, now={self.now()})"
 
 
-def _unmap_in_child(ref: "weakref.ref[SharedClock]") -> None:
-    """In a forked child: swap the inherited writable mapping for a read-only one."""
-    clock = ref()
-    if clock is None or clock._map.closed:
+_OWNED: "weakref.WeakSet[SharedClock]" = weakref.WeakSet()
+
+
+def _readonly_in_child() -> None:
+    """In a forked child: every owned clock's writable mapping becomes a read-only one."""
+    for clock in list(_OWNED):
+        _unmap_in_child(clock)
+    _OWNED.clear()
+
+
+def _unmap_in_child(clock: "SharedClock") -> None:
+    if clock._map.closed:
         return
     fd = os.open(clock.path, os.O_RDONLY)
     try:
@@ -173,6 +180,9 @@ def _unmap_in_child(ref: "weakref.ref[SharedClock]") -> None:
         os.close(fd)
     clock._map.close()
     clock._map = readonly
+
+
+os.register_at_fork(after_in_child=_readonly_in_child)
 
 
 class SkewedClock:

@@ -339,8 +339,9 @@ class Queue:
             job = self._holder(conn, lease.job_id)
             decide(job.state, "extend", job.id)
             conn.execute(SQL_EXTEND, {"id": job.id, "worker": lease.worker, "expires_at": now + ttl, "now": now})
+            extra = {"expires_at_store": self.stamp(now) + ttl} if self.stamp(now) != now else {}
             append_history(conn, self.stamp(now), lease.worker, job.id, "extended", lease.token, JobState.LEASED,
-                           expires_at=now + ttl, holder=job.lease_owner, holder_token=job.token)
+                           expires_at=now + ttl, holder=job.lease_owner, holder_token=job.token, **extra)
         return Lease(lease.job_id, lease.kind, lease.payload, lease.worker, lease.token, lease.attempt,
                      lease.leased_at, now + ttl, lease.reclaimed_from, lease.taken)
 
