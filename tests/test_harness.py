@@ -251,3 +251,28 @@ def test_reset_gives_the_same_trace_as_a_fresh_harness(make_harness):
             assert (dumps(h.trace), [e.as_dict() for e in h.history()], h.ledger()) == expected
         assert h.pid("B") in pids      # the paused worker was continued and reused
         assert h.pid("A") not in pids  # the killed one was restarted
+
+
+def test_reset_while_a_worker_holds_the_write_lock(make_harness):
+    # Given A stopped inside its commit's open transaction (it holds SQLite's write lock)
+    h = make_harness(design={"gate_in_commit": True})
+    h.enqueue("charge", {"amount": 1})
+    h.run_until("A", "commit_open")
+    # When the harness is reset for a new run, Then A's transaction rolls back and the store empties at once
+    h.reset()
+    assert h.jobs() == [] and h.history() == []
+    assert [h.at(w).checkpoint for w in ("A", "B")] == ["poll", "poll"]
+
+
+def test_a_harness_that_cannot_start_leaves_no_pin_and_no_directory(tmp_path):
+    before = os.sched_getaffinity(0)
+    with pytest.raises(ScheduleError, match="skew names unknown worker 'Z'"):
+        Harness(None, skew={"Z": (1.0, 1.0)})
+    assert os.sched_getaffinity(0) == before
+    bad = tmp_path / "queue.db"
+    bad.write_bytes(b"not a database" * 100)
+    from runtime import CorruptDatabase
+    with pytest.raises(CorruptDatabase):
+        Harness(tmp_path)
+    assert os.sched_getaffinity(0) == before
+    assert bad.read_bytes() == b"not a database" * 100
