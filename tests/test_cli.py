@@ -55,7 +55,9 @@ def test_run_scenario_exit_codes(capsys):
 
 def test_list_shows_the_catalog(capsys):
     assert main(["list"]) == 0
-    assert "FM_001" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert all(f"FM_{n:03d}" in out for n in range(1, 11))
+    assert "BB_001_litequeue_message_stranded_after_kill" in out
 
 
 def test_a_diverging_replay_is_reported(tmp_path, capsys):

@@ -47,3 +47,9 @@ def test_the_script_runs_from_the_shell():
                           capture_output=True, text=True, timeout=50)
     assert proc.returncode == 0, proc.stderr
     assert "PAUSE (SIGSTOP)" in proc.stdout and "fenced: every invariant held" in proc.stdout
+
+
+@pytest.mark.parametrize("mode", [f"FM_{n:03d}" for n in range(1, 11)])
+def test_every_failure_mode_demo_reproduces_and_is_prevented(mode, capsys):
+    # scripts/repro.sh FM_XXX: the naive run shows the failure, the fix prevents it
+    assert demo.main([mode]) == 0, capsys.readouterr().out[-2000:]
