@@ -15,7 +15,8 @@ from typing import Any
 
 from runtime import BadInput, ScheduleError
 
-from .blackbox import BLACKBOX_INVARIANTS, BBConfig, BBExplorer, bb_shrink, collapse_bb, run_steps
+from .bbexplore import BBConfig, BBExplorer, bb_shrink, collapse_bb, run_steps
+from .blackbox import BLACKBOX_INVARIANTS
 from .report import collapse_cycles, html
 from .schedule import read_document
 from .timeline import render_text

@@ -26,7 +26,8 @@ from runtime import BadInput, HarnessError, LabError
 from runtime.invariants import DEFAULT_MAX_ATTEMPTS
 
 from . import schedule
-from .explore import FAULTS, Bounds, Config, Explorer, Outcome, explore, jobs_of
+from .explore import FAULTS, Bounds, Config, Explorer, jobs_of
+from .search import Outcome, explore
 from .scenario import RunResult, Scenario, load_scenario
 from .shrink import shrink
 from .timeline import render_summary, render_text

@@ -20,7 +20,8 @@ from typing import Any
 
 from runtime import LabError, Violation
 
-from .explore import Bounds, Config, Explorer, explore, jobs_of
+from .explore import Bounds, Config, Explorer, jobs_of
+from .search import explore
 from .scenario import Scenario
 from .shrink import shrink
 

@@ -41,7 +41,8 @@ from time import perf_counter
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from failure_modes.FM_001_duplicate_execution_after_lease_timeout.scenario import SCENARIO  # noqa: E402
-from harness.explore import Bounds, Config, Explorer, explore, jobs_of  # noqa: E402
+from harness.explore import Bounds, Config, Explorer, jobs_of
+from harness.search import explore  # noqa: E402
 from harness.shrink import shrink  # noqa: E402
 
 med = statistics.median

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from harness.bbcli import load
-from harness.blackbox import BBConfig, BBExplorer, BlackBox, bb_shrink, check_blackbox, classify, normalize, run_steps
+from harness.bbexplore import BBConfig, BBExplorer, bb_shrink, run_steps
+from harness.blackbox import BlackBox, check_blackbox, classify, normalize
 from harness.cli import main
 from runtime import HarnessError
 

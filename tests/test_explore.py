@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from failure_modes.FM_001_duplicate_execution_after_lease_timeout.scenario import SCENARIO
-from harness.explore import Bounds, Config, Explorer, explore, jobs_of
+from harness.explore import Bounds, Config, Explorer, jobs_of
+from harness.search import explore
 from harness.shrink import ddmin, shrink
 from harness.trace import dumps
 from runtime import BadInput

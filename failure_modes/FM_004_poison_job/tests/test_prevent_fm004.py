@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harness.explore import Bounds, Config, explore, jobs_of
+from harness.explore import Bounds, Config, jobs_of
+from harness.search import explore
 from policies.budget import BUDGET_CAPACITY, BUDGET_RATE, MAX_ATTEMPTS
 
 from ..scenario import SCENARIO

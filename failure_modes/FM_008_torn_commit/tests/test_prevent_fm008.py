@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 
-from harness.explore import Bounds, Config, explore, jobs_of
+from harness.explore import Bounds, Config, jobs_of
+from harness.search import explore
 
 from ..scenario import SCENARIO, TTL
 
