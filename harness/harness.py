@@ -27,8 +27,9 @@ import signal
 import tempfile
 import time
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import multiprocess as mp
 from multiprocess.connection import wait
@@ -70,6 +71,23 @@ class _Worker:
     exitcode: int | None = None
     incarnation: int = 0
     extra: dict = field(default_factory=dict)
+
+
+_EMPTY_STORE: bytes | None = None
+
+
+def _empty_store() -> bytes:
+    """The bytes of a new, empty store (schema created, WAL checkpointed into the file).
+
+    Creating the schema costs a few milliseconds a harness; copying these bytes does not."""
+    global _EMPTY_STORE
+    if _EMPTY_STORE is None:
+        with tempfile.TemporaryDirectory(prefix="ffq-template-") as d:
+            path = os.path.join(d, "empty.db")
+            Store.open(path).close()  # the last connection to close checkpoints the WAL
+            with open(path, "rb") as f:
+                _EMPTY_STORE = f.read()
+    return _EMPTY_STORE
 
 
 def _current_cpu() -> int | None:
@@ -153,6 +171,9 @@ class Harness:
         self._clock_start = float(clock_start)
         self.clock = SharedClock.create(clock_path, start=clock_start)
         try:
+            if not os.path.exists(self.db_path):
+                with open(self.db_path, "wb") as f:  # an empty store, made once per process
+                    f.write(_empty_store())
             self.store = Store.open(self.db_path)
         except BaseException:  # a corrupt or foreign file: leave nothing of ours behind
             self.clock.close()
@@ -186,8 +207,9 @@ class Harness:
         try:
             # launch every process, then take their first reports in order: the forks and the
             # children's start-up overlap, and the trace's order is still the names' order
-            for name in everyone:
-                self._start(self._workers[name], wait=False)
+            with self._no_connection_across_fork():
+                for name in everyone:
+                    self._start(self._workers[name], wait=False)
             for name in everyone:
                 self._await(self._workers[name])
         except BaseException:
@@ -226,6 +248,22 @@ class Harness:
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
+    @contextmanager
+    def _no_connection_across_fork(self) -> Iterator[None]:
+        """The coordinator's SQLite connection is closed while it forks ("How to corrupt", 2.6):
+        a child that inherits an open connection inherits SQLite's per-process lock bookkeeping,
+        and then takes no real lock of its own when it opens the file (so a later close in the
+        coordinator could believe it is the last connection, checkpoint and drop the WAL)."""
+        if self._ctx.get_start_method() != "fork":
+            yield
+            return
+        self.store.close()
+        try:
+            yield
+        finally:
+            self.store = Store.open(self.db_path, create=False)
+            self.queue.store = self.store
+
     def _start(self, w: _Worker, wait: bool = True) -> None:
         parent, child = self._ctx.Pipe(duplex=True)
         # Under fork the child inherits the coordinator's ends of the other workers' pipes;
@@ -234,7 +272,11 @@ class Harness:
                      if self._ctx.get_start_method() == "fork" else [])
         proc = self._ctx.Process(target=worker_main, args=(w.spec, child, inherited),
                                  name=f"ffq-{w.name}", daemon=True)
-        proc.start()
+        if wait:
+            with self._no_connection_across_fork():
+                proc.start()
+        else:
+            proc.start()  # the caller holds _no_connection_across_fork
         child.close()  # else a dead child never gives EOF
         w.proc, w.conn, w.status, w.at, w.exitcode = proc, parent, "new", None, None
         w.incarnation += 1
