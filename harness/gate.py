@@ -81,18 +81,20 @@ def _redirect_stderr(path: str) -> None:
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
 
 
-def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> None:
-    """Entry point of a worker (or producer) process. ``inherited_fds``: the coordinator's other
-    pipe ends, to close."""
+def prepare_child(spec: WorkerSpec, inherited_fds: list[int] = ()) -> None:
+    """In a new worker process: close the other participants' pipe ends; stderr to its file."""
     for fd in inherited_fds:
         try:
             os.close(fd)
         except OSError:
             pass
     _redirect_stderr(spec.stderr_path)
-    if spec.role == "blackbox":
-        from .blackbox import blackbox_main
-        return blackbox_main(spec, conn)
+
+
+def worker_main(spec: WorkerSpec, conn: Any, inherited_fds: list[int] = ()) -> None:
+    """Entry point of a worker (or producer) process. ``inherited_fds``: the coordinator's other
+    pipe ends, to close."""
+    prepare_child(spec, inherited_fds)
     # Imports here, so a spawned child pays for them once and a forked one not at all.
     import policies
     from runtime import Ledger, Producer, Queue, SharedClock, SkewedClock, Store, Worker

@@ -43,6 +43,7 @@ from runtime.errors import UnknownJobKind
 from runtime.policy import Design
 from runtime.producer import PRODUCER_CHECKPOINTS, append_line, pending, read_lines
 
+from .bbgate import blackbox_main
 from .gate import CRASH, ERROR, GO, RESET, WorkerSpec, worker_main
 from .handlers import DEFAULT_HANDLERS
 from .trace import Stop, TraceEvent
@@ -270,7 +271,8 @@ class Harness:
         # it closes them so that each pipe has exactly one process at each end.
         inherited = ([o.conn.fileno() for o in self._workers.values() if o.conn is not None]
                      if self._ctx.get_start_method() == "fork" else [])
-        proc = self._ctx.Process(target=worker_main, args=(w.spec, child, inherited),
+        target = blackbox_main if w.spec.role == "blackbox" else worker_main
+        proc = self._ctx.Process(target=target, args=(w.spec, child, inherited),
                                  name=f"ffq-{w.name}", daemon=True)
         if wait:
             with self._no_connection_across_fork():
