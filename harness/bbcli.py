@@ -6,7 +6,6 @@ same shrinking, schedule files and reports as ``ffq explore``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import string
@@ -17,16 +16,13 @@ from runtime import BadInput, ScheduleError
 
 from .bbexplore import BBConfig, BBExplorer, bb_shrink, collapse_bb, run_steps
 from .blackbox import BLACKBOX_INVARIANTS
-from .report import collapse_cycles, html
+from .report import _esc, collapse_cycles, html
 from .schedule import read_document
 from .timeline import render_text
-from .trace import dumps
+from .trace import digest
 
 FORMAT = "ffq-blackbox/1"
 
-
-def _digest(trace) -> str:
-    return hashlib.sha256(dumps(trace).encode()).hexdigest()
 
 
 def mermaid(trace, workers, violations) -> str:
@@ -43,9 +39,6 @@ def mermaid(trace, workers, violations) -> str:
         lines.append(f"    Note over {workers[0]},DB: {_esc(str(v))[:160]}")
     return "\n".join(collapse_cycles(lines)) + "\n"
 
-
-def _esc(text: str) -> str:
-    return text.replace(";", "#59;").replace("#", "#35;").replace("#35;59;", "#59;").replace('"', "#quot;")
 
 
 def _names(n: int, prefix: str = "") -> list[str]:
@@ -105,7 +98,7 @@ def cmd_explore(args) -> int:
            "steps": best.steps, "seed": args.seed if args.strategy == "random" else None,
            "strategy": args.strategy, "bound": config.bound(), "invariant": target,
            "violated": sorted({v.invariant for v in again.violations}),
-           "violations": [v.as_dict() for v in again.violations], "trace_sha256": _digest(again.trace)}
+           "violations": [v.as_dict() for v in again.violations], "trace_sha256": digest(again.trace)}
     with open(path, "w") as f:
         json.dump(doc, f, indent=1, sort_keys=True)
         f.write("\n")
@@ -148,7 +141,7 @@ def cmd_replay(args) -> int:
         print(f"  {v}")
     found = sorted({v.invariant for v in again.violations})
     if "trace_sha256" in doc:
-        same_trace = _digest(again.trace) == doc["trace_sha256"]
+        same_trace = digest(again.trace) == doc["trace_sha256"]
         same_verdict = found == sorted(doc.get("violated", []))
         print(f"replay: same trace: {'yes' if same_trace else 'NO'}; same verdict: {'yes' if same_verdict else 'NO'}"
               f" ({', '.join(found) or 'no violation'})")

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator, Sequence
 from runtime import BadInput, Violation
 
 from .blackbox import BLACKBOX_INVARIANTS, BlackBox
+from .explore import depth_first, replaying
 from .trace import TraceEvent
 
 Move = tuple[str, str]
@@ -130,33 +131,10 @@ class BBExplorer:
             return BBSchedule(moves, log, list(bb.steps), bb.trace, cfg.judge(bb.check(drained)), workers, jobs)
 
     def replay(self, moves: Sequence[Move], workers=None, jobs=None) -> BBSchedule:
-        pending = list(moves)
-
-        def choose(depth: int, enabled: list[Move]) -> Move | None:
-            while pending:
-                m = pending.pop(0)
-                if m in enabled:
-                    return m
-            return None
-        return self.execute(choose, workers, jobs, bounded=False)
+        return self.execute(replaying(moves), workers, jobs, bounded=False)
 
     def dfs(self) -> Iterator[BBSchedule]:
-        choice: list[int] = []
-        while True:
-            taken: list[int] = []
-
-            def choose(depth: int, enabled: list[Move]) -> Move:
-                i = choice[depth] if depth < len(choice) else 0
-                taken.append(i)
-                return enabled[i]
-            s = self.execute(choose)
-            yield s
-            for d in range(len(taken) - 1, -1, -1):
-                if taken[d] + 1 < len(s.enabled[d]):
-                    choice = taken[:d] + [taken[d] + 1]
-                    break
-            else:
-                return
+        return depth_first(self.execute)
 
     def random(self, seed: int) -> Iterator[BBSchedule]:
         import random as _random

@@ -17,7 +17,6 @@ Exit status: 0 no violation, 1 a violation was found (or a replay diverged),
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 from typing import Any, Sequence
@@ -31,7 +30,7 @@ from .search import Outcome, explore
 from .scenario import RunResult, Scenario, load_scenario
 from .shrink import shrink
 from .timeline import render_summary, render_text
-from .trace import dumps
+from .trace import digest
 
 DEFAULT_OUT = "ffq-out"
 
@@ -49,9 +48,6 @@ def _scenario(ref: str) -> tuple[Scenario, str]:
     entry = catalog.find(ref)
     return entry.scenario, entry.id
 
-
-def _digest(trace) -> str:
-    return hashlib.sha256(dumps(trace).encode()).hexdigest()
 
 
 def _print_run(run: RunResult) -> None:
@@ -147,7 +143,7 @@ def _replay(path: str, out: str | None, compare: bool = True) -> int:
              {"file": path, "policy": doc["policy"], "seed": doc.get("seed")})
     found = sorted({v.invariant for v in run.violations})
     if compare and "trace_sha256" in doc:
-        same_trace = _digest(run.trace) == doc["trace_sha256"]
+        same_trace = digest(run.trace) == doc["trace_sha256"]
         same_verdict = found == sorted(doc.get("violated", []))
         print(f"replay: same trace: {'yes' if same_trace else 'NO'}; same verdict: {'yes' if same_verdict else 'NO'}"
               f" ({', '.join(found) or 'no violation'})")
@@ -224,7 +220,7 @@ def cmd_explore(args) -> int:
                   lease_ttl=sc.lease_ttl, scenario=sc.name,
                   seed=args.seed if args.strategy == "random" else None, strategy=args.strategy,
                   bound=str(config.bounds), faults=sorted(faults), invariant=target, violated=violated,
-                  violations=[v.as_dict() for v in replayed.violations], trace_sha256=_digest(replayed.trace))
+                  violations=[v.as_dict() for v in replayed.violations], trace_sha256=digest(replayed.trace))
     print(f"minimal schedule (saved to {path}; replay with: ffq replay {path}):")
     print(as_program(final.steps, workers, policy, sc.lease_ttl, replayed.violations, program_options(sc),
                      sc.max_attempts))

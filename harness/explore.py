@@ -316,18 +316,8 @@ class Explorer:
     def replay_moves(self, moves: Sequence[Move], jobs=None, workers=None, lenient: bool = False) -> Schedule | None:
         """Run ``moves`` (no bounds). A move that is not possible where it falls makes the replay
         fail (None), or, if ``lenient``, is skipped: the result's ``moves`` are those applied."""
-        pending = list(moves)
-
-        def choose(depth: int, enabled: list[Move], run: _Run) -> Move | None:
-            while pending:
-                move = pending.pop(0)
-                if move in enabled:
-                    return move
-                if not lenient:
-                    raise _NotEnabled()
-            return None
         try:
-            return self.execute(choose, jobs=jobs, workers=workers, bounded=False)
+            return self.execute(replaying(moves, lenient), jobs=jobs, workers=workers, bounded=False)
         except _NotEnabled:
             return None
 
@@ -352,23 +342,7 @@ class Explorer:
 
     def dfs(self, prefix: Sequence[int] = ()) -> Iterator[Schedule]:
         """Every schedule within the bounds, depth first (children of ``prefix`` only, if given)."""
-        fixed = len(prefix)
-        choice = list(prefix)
-        while True:
-            taken: list[int] = []
-
-            def choose(depth: int, enabled: list[Move], run: _Run) -> Move:
-                i = choice[depth] if depth < len(choice) else 0
-                taken.append(i)
-                return enabled[i]
-            sched = self.execute(choose)
-            yield sched
-            for d in range(len(taken) - 1, fixed - 1, -1):
-                if taken[d] + 1 < len(sched.enabled[d]):
-                    choice = taken[:d] + [taken[d] + 1]
-                    break
-            else:
-                return
+        return depth_first(self.execute, prefix)
 
     def random(self, seed: int, start: int = 0, stride: int = 1, change_points: int = 3) -> Iterator[Schedule]:
         """PCT-style schedules ``start, start+stride, …`` of ``seed`` (endless; the caller stops)."""
@@ -395,6 +369,46 @@ class Explorer:
 
 class _NotEnabled(LabError):
     pass
+
+
+def depth_first(execute: Callable, prefix: Sequence[int] = ()) -> Iterator[Any]:
+    """Stateless depth-first search: ``execute(choose)`` runs one schedule from scratch, calling
+    ``choose(depth, enabled, ...)`` at each point; the next schedule takes the next alternative at
+    the deepest point that has one (below ``prefix``, which stays fixed). Each result must carry
+    ``enabled``, the list of moves offered at each depth."""
+    fixed = len(prefix)
+    choice = list(prefix)
+    while True:
+        taken: list[int] = []
+
+        def choose(depth: int, enabled: list, *_: Any) -> Any:
+            i = choice[depth] if depth < len(choice) else 0
+            taken.append(i)
+            return enabled[i]
+        result = execute(choose)
+        yield result
+        for d in range(len(taken) - 1, fixed - 1, -1):
+            if taken[d] + 1 < len(result.enabled[d]):
+                choice = taken[:d] + [taken[d] + 1]
+                break
+        else:
+            return
+
+
+def replaying(moves: Sequence[Any], lenient: bool = True) -> Callable:
+    """A ``choose`` that plays ``moves`` in order and then stops; a move not offered where it
+    falls is skipped (``lenient``) or ends the replay with ``_NotEnabled``."""
+    pending = list(moves)
+
+    def choose(depth: int, enabled: list, *_: Any) -> Any:
+        while pending:
+            move = pending.pop(0)
+            if move in enabled:
+                return move
+            if not lenient:
+                raise _NotEnabled()
+        return None
+    return choose
 
 
 def jobs_of(scenario: Scenario, count: int | None = None) -> list[dict[str, Any]]:

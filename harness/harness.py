@@ -638,7 +638,7 @@ class Harness:
         steps = 0
         while steps < max_steps:
             healthy = [w for w in self._workers.values() if w.status == "at"]
-            if (not [j for j in self.jobs() if j.state not in TERMINAL] and not self._producers_pending()
+            if (not [j for j in self.jobs() if j.state not in TERMINAL] and not self.producers_pending()
                     and all(w.at.checkpoint in ("poll", "idle") for w in healthy)):
                 return True  # every job terminal and no healthy worker left mid-job
             if any(w.status == "paused" and w.at is not None and w.at.checkpoint in LOCK_HOLDING
@@ -670,9 +670,6 @@ class Harness:
                 self._version += 1
                 self._record("advance", detail={"to": deadline, "drain": True})
         return False  # the step budget ran out: a livelock (a job retried forever), not a drain
-
-    def _producers_pending(self) -> bool:
-        return self.producers_pending()
 
     def integrity_check(self) -> str:
         return self.store.integrity_check()

@@ -191,3 +191,15 @@ def explore(config: Config, strategy: str = "dfs", seed: int = 0, max_schedules:
                 failing.append(s)
     return Outcome(config, strategy, seed if strategy == "random" else None, sum(counts),
                    all(exhausted), failing, elapsed, parallel, bool(failing_moves) and stop_on_first)
+
+
+def explore_scenario(scenario, policy: str, jobs: int | None = None, faults=("clock",), preemptions: int = 2,
+                     max_faults: int = 1, depth: int = 30, max_schedules: int = 2000) -> Outcome:
+    """Depth-first exploration of ``scenario`` under ``policy``, judged on the scenario's own
+    invariants (``Scenario.judged``; all of them when it names none), stopping at the first
+    violation: what each failure mode's prevent tests ask of the explorer."""
+    from .explore import Bounds, jobs_of
+
+    config = Config(scenario, policy, jobs_of(scenario, jobs), frozenset(faults),
+                    Bounds(preemptions, max_faults, depth), invariants=scenario.judged)
+    return explore(config, "dfs", max_schedules=max_schedules)

@@ -16,7 +16,6 @@ from runtime import Effect
 
 from .trace import TraceEvent
 
-KINDS = ("checkpoint", "effect", "enqueue", "clock", "kill", "pause", "resume", "restart", "crash", "drain")
 
 
 @dataclass(frozen=True)

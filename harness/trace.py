@@ -8,6 +8,7 @@ so two runs of one schedule give byte-identical ``dumps(trace)``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
@@ -62,6 +63,11 @@ class TraceEvent:
 def dumps(trace: Iterable[TraceEvent]) -> str:
     """The canonical text of a trace: one JSON object per line, keys sorted."""
     return "".join(json.dumps(e.as_dict(), sort_keys=True) + "\n" for e in trace)
+
+
+def digest(trace: Iterable[TraceEvent]) -> str:
+    """SHA-256 of ``dumps(trace)``: what a schedule file records, and what a replay must match."""
+    return hashlib.sha256(dumps(trace).encode()).hexdigest()
 
 
 def loads(text: str) -> list[TraceEvent]:

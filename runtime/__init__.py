@@ -14,11 +14,11 @@ from .queue import Event, Job, Lease, Queue, append_history
 from .schema import SCHEMA_VERSION
 from .states import TERMINAL, JobState, decide
 from .store import Store
-from .worker import CHECKPOINTS, END_OF_JOB, Worker, no_checkpoint
+from .worker import CHECKPOINTS, Worker, no_checkpoint
 
 __all__ = [
     "APPLIED", "BadInput", "CircuitOpen", "DownstreamUnavailable", "LOOKUP", "UNAVAILABLE", "CHECKPOINTS", "Clock", "ClockError", "Design", "CorruptDatabase", "DUPLICATE",
-    "END_OF_JOB", "Effect", "EffectRefused", "Event", "HarnessError", "INVARIANTS", "IllegalTransition", "Violation", "check_all",
+    "Effect", "EffectRefused", "Event", "HarnessError", "INVARIANTS", "IllegalTransition", "Violation", "check_all",
     "InvalidArgument", "InvalidPayload", "Job", "JobContext", "JobState", "LabError", "Lease",
     "Ledger", "ManualClock", "NAIVE", "PRODUCER_CHECKPOINTS", "Policy", "Producer", "Queue", "SCHEMA_VERSION", "STALE", "ScheduleError",
     "SchemaMismatch", "SharedClock", "StaleLease", "SkewedClock", "Store", "StoreError", "SystemClock", "TERMINAL",

@@ -41,8 +41,6 @@ TRANSITIONS: dict[tuple[JobState, str], JobState] = {
     (JobState.LEASED, "release"): JobState.QUEUED,  # reconcile sweep of an orphaned lease
 }
 
-ACTIONS = frozenset(action for _, action in TRANSITIONS)
-
 
 def decide(state: JobState | str, action: str, job_id: int | None = None) -> JobState:
     """Return the state after ``action``; raise ``IllegalTransition`` if it is not allowed."""

@@ -35,8 +35,6 @@ CHECKPOINTS = ("poll", "leased", "before_effect", "after_effect", "before_commit
                "commit_open", "commit_torn")
 """Every checkpoint name a worker can stop at, in the order of one job's happy path."""
 
-END_OF_JOB = frozenset({"committed", "idle", "failed", "abandoned"})
-
 Checkpoint = Callable[[str, "int | None", "int | None"], None]
 Handler = Callable[[Lease], Any]
 

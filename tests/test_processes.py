@@ -11,7 +11,7 @@ from collections import Counter
 
 import multiprocess as mp
 
-from runtime import ManualClock, Ledger, Queue, Store, Worker, WrongProcess
+from runtime import ManualClock, Ledger, Queue, Store, Worker, WrongProcess, check_all
 
 JOBS = 2000
 WORKERS = 3
@@ -76,6 +76,9 @@ def test_worker_processes_drain_every_job_exactly_once(tmp_path):
     # ... and every worker took part
     assert sum(r.get("committed", 0) for r in results) == JOBS
     assert all(r.get("committed", 0) > 0 for r in results)
+    # ... and the invariant checker, over the same history and ledger, agrees: nothing violated
+    ledger = Ledger(ledger_path, ManualClock()).records()
+    assert check_all(history, ledger, queue.jobs(), drained=True) == []
     assert store.integrity_check() == "ok"
     store.close()
 

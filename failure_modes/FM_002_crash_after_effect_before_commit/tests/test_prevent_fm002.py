@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.explore import Bounds, Config, jobs_of
-from harness.search import explore
+from harness.search import explore_scenario
 
 from ..scenario import SCENARIO
 
@@ -24,12 +23,12 @@ def test_reconcile_adopts_the_effect_of_the_dead_worker(variant, tmp_path):
 
 
 def test_explorer_finds_fm002_under_fenced_and_nothing_under_reconcile():
-    def outcome(policy, **bounds):
-        cfg = Config(SCENARIO, policy, jobs_of(SCENARIO, 2 if policy == "reconcile" else 1),
-                     frozenset({"clock", "kill", "pause"} if policy == "reconcile" else {"clock", "kill"}),
-                     Bounds(**bounds))
-        return explore(cfg, "dfs", max_schedules=3000)
-    found = outcome("fenced", preemptions=2, faults=1, depth=30)
+    def outcome(policy, preemptions):
+        fixing = policy == "reconcile"
+        return explore_scenario(SCENARIO, policy, jobs=2 if fixing else 1, preemptions=preemptions,
+                                faults={"clock", "kill", "pause"} if fixing else {"clock", "kill"},
+                                max_schedules=3000)
+    found = outcome("fenced", preemptions=2)
     assert found.failing and "INV_001" in {v.invariant for v in found.failing[0].violations}
-    clean = outcome("reconcile", preemptions=1, faults=1, depth=30)
+    clean = outcome("reconcile", preemptions=1)
     assert clean.exhausted and not clean.failing

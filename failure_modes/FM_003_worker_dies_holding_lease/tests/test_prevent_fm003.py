@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.explore import Bounds, Config, jobs_of
-from harness.search import explore
+from harness.search import explore_scenario
 
 from ..scenario import SCENARIO
 
@@ -25,8 +24,7 @@ def test_the_orphaned_job_is_released_and_finished(variant, tmp_path):
 
 def test_explorer_finds_fm003_from_scratch_and_nothing_under_reconcile():
     def outcome(policy):
-        cfg = Config(SCENARIO, policy, jobs_of(SCENARIO, 2), frozenset({"clock", "kill"}), Bounds(1, 1, 30))
-        return explore(cfg, "dfs", max_schedules=3000)
+        return explore_scenario(SCENARIO, policy, jobs=2, faults={"clock", "kill"}, preemptions=1, max_schedules=3000)
     found = outcome("naive")
     assert found.failing and "INV_002" in {v.invariant for v in found.failing[0].violations}
     clean = outcome("reconcile")

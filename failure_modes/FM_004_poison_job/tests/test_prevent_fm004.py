@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from harness.explore import Bounds, Config, jobs_of
-from harness.search import explore
+from harness.search import explore_scenario
 from policies.budget import BUDGET_CAPACITY, BUDGET_RATE, MAX_ATTEMPTS
 
 from ..scenario import SCENARIO
@@ -36,8 +35,7 @@ def test_the_global_budget_bounds_retries_over_any_window(tmp_path):
 
 def test_explorer_finds_fm004_and_nothing_under_budget_even_with_kills():
     def outcome(policy, faults):
-        cfg = Config(SCENARIO, policy, jobs_of(SCENARIO), frozenset(faults), Bounds(1, 1, 30))
-        return explore(cfg, "dfs", max_schedules=400)
+        return explore_scenario(SCENARIO, policy, faults=faults, preemptions=1, max_schedules=400)
     found = outcome("naive", {"clock"})
     assert found.failing and "INV_005" in {v.invariant for v in found.failing[0].violations}
     clean = outcome("budget", {"clock", "kill"})

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.explore import Bounds, Config, jobs_of
-from harness.search import explore
+from harness.search import explore_scenario
 from policies.circuit_breaker import COOLDOWN, THRESHOLD, bound
 
 from ..scenario import JOBS, OUTAGE, SCENARIO
@@ -33,8 +32,7 @@ def test_the_breaker_opens_probes_after_the_cooldown_and_closes(tmp_path):
 
 def test_explorer_finds_fm005_and_nothing_under_the_breaker():
     def outcome(policy):
-        cfg = Config(SCENARIO, policy, jobs_of(SCENARIO, 2), frozenset({"clock"}), Bounds(1, 1, 30))
-        return explore(cfg, "dfs", max_schedules=300, stop_on_first=True)
+        return explore_scenario(SCENARIO, policy, jobs=2, faults={"clock"}, preemptions=1, max_schedules=300)
     found = outcome("naive")
     assert found.failing and "INV_007" in {v.invariant for v in found.failing[0].violations}
     clean = outcome("circuit_breaker")

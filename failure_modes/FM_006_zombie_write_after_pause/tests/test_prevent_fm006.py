@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from harness.explore import Bounds, Config, jobs_of
-from harness.search import explore
+from harness.search import explore_scenario
 
 from ..scenario import SCENARIO
 
@@ -18,9 +17,7 @@ def test_the_downstream_refuses_the_stale_write(tmp_path):
 
 def test_explorer_finds_fm006_and_nothing_under_fenced():
     def outcome(policy):
-        cfg = Config(SCENARIO, policy, jobs_of(SCENARIO), frozenset({"clock", "pause"}), Bounds(2, 1, 30),
-                     invariants=SCENARIO.judged)
-        return explore(cfg, "dfs", max_schedules=2000)
+        return explore_scenario(SCENARIO, policy, faults={"clock", "pause"}, preemptions=2, max_schedules=2000)
     assert "INV_008" in {v.invariant for v in outcome("naive").failing[0].violations}
     clean = outcome("fenced")
     assert clean.exhausted and not clean.failing

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from harness.explore import Bounds, Config, jobs_of
-from harness.search import explore
+from harness.search import explore_scenario
 
 from ..scenario import SCENARIO
 
@@ -19,9 +18,7 @@ def test_the_retry_finds_the_first_job(tmp_path):
 
 def test_explorer_finds_fm007_and_nothing_under_dedup():
     def outcome(policy):
-        cfg = Config(SCENARIO, policy, jobs_of(SCENARIO, 2), frozenset({"kill"}), Bounds(2, 1, 30),
-                     invariants=SCENARIO.judged)
-        return explore(cfg, "dfs", max_schedules=2000)
+        return explore_scenario(SCENARIO, policy, jobs=2, faults={"kill"}, preemptions=2, max_schedules=2000)
     assert "INV_009" in {v.invariant for v in outcome("naive").failing[0].violations}
     clean = outcome("dedup")
     assert clean.exhausted and not clean.failing

@@ -7,8 +7,7 @@ import sqlite3
 
 import pytest
 
-from harness.explore import Bounds, Config, jobs_of
-from harness.search import explore
+from harness.search import explore_scenario
 
 from ..scenario import SCENARIO, TTL
 
@@ -49,9 +48,7 @@ def test_the_harness_refuses_to_release_another_worker_while_one_holds_the_write
 
 def test_explorer_finds_fm008_and_nothing_under_atomic():
     def outcome(policy):
-        cfg = Config(SCENARIO, policy, jobs_of(SCENARIO), frozenset({"clock", "kill"}), Bounds(2, 1, 30),
-                     invariants=SCENARIO.judged)
-        return explore(cfg, "dfs", max_schedules=2000)
+        return explore_scenario(SCENARIO, policy, faults={"clock", "kill"}, preemptions=2, max_schedules=2000)
     assert "INV_006" in {v.invariant for v in outcome("naive").failing[0].violations}
     clean = outcome("atomic")
     assert clean.exhausted and not clean.failing

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from harness.explore import Bounds, Config, jobs_of
-from harness.search import explore
+from harness.search import explore_scenario
 
 from ..scenario import SCENARIO
 
@@ -19,9 +18,7 @@ def test_the_late_heartbeat_is_refused_and_the_worker_abandons(tmp_path):
 
 def test_explorer_finds_fm009_and_nothing_under_fenced_commit():
     def outcome(policy):
-        cfg = Config(SCENARIO, policy, jobs_of(SCENARIO), frozenset({"clock"}), Bounds(2, 1, 30),
-                     invariants=SCENARIO.judged)
-        return explore(cfg, "dfs", max_schedules=2000)
+        return explore_scenario(SCENARIO, policy, faults={"clock"}, preemptions=2, max_schedules=2000)
     assert "INV_003" in {v.invariant for v in outcome("naive").failing[0].violations}
     clean = outcome("fenced-commit")
     assert clean.exhausted and not clean.failing

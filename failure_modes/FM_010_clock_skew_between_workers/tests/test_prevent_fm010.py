@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from harness.explore import Bounds, Config, jobs_of
-from harness.search import explore
+from harness.search import explore_scenario
 
 from ..scenario import SCENARIO
 
@@ -17,9 +16,7 @@ def test_the_skewed_worker_sees_no_expired_lease(tmp_path):
 
 def test_explorer_finds_fm010_and_nothing_under_store_clock():
     def outcome(policy):
-        cfg = Config(SCENARIO, policy, jobs_of(SCENARIO, 2), frozenset({"clock"}), Bounds(2, 1, 30),
-                     invariants=SCENARIO.judged)
-        return explore(cfg, "dfs", max_schedules=2000)
+        return explore_scenario(SCENARIO, policy, jobs=2, faults={"clock"}, preemptions=2, max_schedules=2000)
     assert "INV_003" in {v.invariant for v in outcome("naive").failing[0].violations}
     clean = outcome("store-clock")
     assert clean.exhausted and not clean.failing
